@@ -1,0 +1,113 @@
+"""cep-kit core: the public surface plugins and portals may import.
+
+Importing `cep_core` loads no plugin and opens nothing; `Kit` and `create_app` are imported on
+first use so ``cep --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cep_core._version import __version__
+from cep_core.domain.case import Case, CaseEvent, CaseStatus, Level, Transition
+from cep_core.domain.context import OperatorContext, Role
+from cep_core.domain.data import DataRecipient, Permission, RetentionRule
+from cep_core.domain.forms import (
+    Choice,
+    FieldDefinition,
+    FieldKind,
+    FormChannel,
+    IntakeForm,
+    SessionChannel,
+    StepDefinition,
+)
+from cep_core.domain.funding import FundingOption, FundingPlan, FundingRequest, Project
+from cep_core.domain.issues import Issue
+from cep_core.domain.orientation import (
+    Competence,
+    Contact,
+    Eligibility,
+    OperatorChoice,
+    Orientation,
+    Redirect,
+)
+from cep_core.domain.parameters import DatedValue, Parameter, ParameterError, ParameterSet
+from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme
+from cep_core.domain.regions import Region, region, regions
+from cep_core.domain.reporting import IndicatorDefinition
+from cep_core.domain.situation import Situation, Status, age_on
+from cep_core.domain.synthesis import RenderRequest, SynthesisSection, TemplateRef
+from cep_core.markers import hookimpl
+
+if TYPE_CHECKING:
+    from cep_core.kit import Kit
+    from cep_core.web.app import create_app
+
+# Bumped on any incompatible change to a hook's name, arguments or meaning.
+HOOK_API_VERSION = "1.0"
+
+__all__ = [
+    "HOOK_API_VERSION",
+    "Case",
+    "CaseEvent",
+    "CaseStatus",
+    "Choice",
+    "Competence",
+    "Contact",
+    "DataRecipient",
+    "DatedLabel",
+    "DatedValue",
+    "Eligibility",
+    "FieldDefinition",
+    "FieldKind",
+    "FormChannel",
+    "FundingOption",
+    "FundingPlan",
+    "FundingRequest",
+    "IndicatorDefinition",
+    "IntakeForm",
+    "Issue",
+    "Kit",
+    "Level",
+    "OperatorChoice",
+    "OperatorContext",
+    "Orientation",
+    "Parameter",
+    "ParameterError",
+    "ParameterSet",
+    "Permission",
+    "PluginInfo",
+    "PluginKind",
+    "Project",
+    "Redirect",
+    "Region",
+    "RenderRequest",
+    "RetentionRule",
+    "Role",
+    "SessionChannel",
+    "Situation",
+    "Status",
+    "StepDefinition",
+    "SynthesisSection",
+    "TemplateRef",
+    "Theme",
+    "Transition",
+    "__version__",
+    "age_on",
+    "create_app",
+    "hookimpl",
+    "region",
+    "regions",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Kit":
+        from cep_core.kit import Kit
+
+        return Kit
+    if name == "create_app":
+        from cep_core.web.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'cep_core' has no attribute {name!r}")

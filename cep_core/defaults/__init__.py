@@ -1,0 +1,7 @@
+"""Built-in behaviour, written as ordinary plugins (``trylast``) so any plugin can override it."""
+
+from __future__ import annotations
+
+from cep_core.defaults import orientation
+
+DEFAULT_PLUGINS = (orientation,)

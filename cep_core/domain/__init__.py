@@ -1,0 +1,1 @@
+"""Pure domain: Structs and rules. Imports nothing from services, storage or web."""
