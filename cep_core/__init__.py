@@ -38,6 +38,7 @@ from cep_core.domain.reporting import IndicatorDefinition
 from cep_core.domain.situation import Situation, Status, age_on
 from cep_core.domain.synthesis import RenderRequest, SynthesisSection, TemplateRef
 from cep_core.markers import hookimpl
+from cep_core.settings import Settings
 
 if TYPE_CHECKING:
     from cep_core.kit import Kit
@@ -85,6 +86,7 @@ __all__ = [
     "RetentionRule",
     "Role",
     "SessionChannel",
+    "Settings",
     "Situation",
     "Status",
     "StepDefinition",

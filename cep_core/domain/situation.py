@@ -16,6 +16,8 @@ from cep_core.domain.issues import Issue
 from cep_core.domain.regions import region as find_region
 
 MAX_AGE = 120
+# The CEP was defined by loi n° 2014-288 of 5 March 2014; no operator rule exists before.
+CEP_FIRST_DAY = date(2014, 3, 5)
 
 
 class Status(enum.StrEnum):
@@ -104,6 +106,15 @@ class Situation(msgspec.Struct, frozen=True, kw_only=True):
                     code="too_old",
                     message=f"La date de naissance donne un âge de plus de {MAX_AGE} ans : "
                     "vérifiez l'année saisie.",
+                )
+            )
+        if self.as_of < CEP_FIRST_DAY:
+            issues.append(
+                Issue(
+                    path="as_of",
+                    code="before_cep",
+                    message="La date de référence ne peut pas précéder la création du CEP "
+                    "(loi du 5 mars 2014).",
                 )
             )
         if self.region is not None and find_region(self.region) is None:

@@ -1,0 +1,105 @@
+"""France Travail (Pôle emploi until 31 December 2023): the CEP of job seekers.
+
+Its public is whoever is registered as a job seeker, or says they are one, or looks for a job
+without holding one; a person in work who looks for another job without registering is served
+by the other operators (regional, Apec). The operator's name is dated: the reason uses the
+name in force on the situation's reference date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from cep_core import (
+    Competence,
+    Contact,
+    DatedLabel,
+    ParameterSet,
+    PluginInfo,
+    PluginKind,
+    Situation,
+    Status,
+    Theme,
+    hookimpl,
+)
+
+PLUGIN_ID = "pole_emploi"
+
+
+@cache
+def parameters() -> ParameterSet:
+    return ParameterSet.from_package("cep_pole_emploi", "data/parameters.toml")
+
+
+def _contact(when: date | None = None) -> Contact:
+    """The contact in force on `when`, or the latest known one."""
+    params = parameters()
+    if when is None:
+        return Contact(
+            url=params["contact.url"].values[-1].value,
+            phone=params["contact.phone"].values[-1].value,
+        )
+    return Contact(
+        url=params.get_at("contact.url", when), phone=params.get_at("contact.phone", when)
+    )
+
+
+@hookimpl
+def cep_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        id=PLUGIN_ID,
+        kind=PluginKind.OPERATOR,
+        labels=tuple(
+            DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
+            for v in parameters()["label"].values
+        ),
+        core_range=">=0.1,<0.2",
+        description=(
+            "Conseil en évolution professionnelle des demandeurs d'emploi, par l'opérateur "
+            "France Travail (Pôle emploi jusqu'au 31 décembre 2023)."
+        ),
+        contact=_contact(),
+        theme=Theme(primary_color="#1d1f65", accent_color="#e1000f"),
+    )
+
+
+@hookimpl
+def cep_assess_competence(situation: Situation) -> Competence:
+    name = parameters().at("label", situation.as_of)
+    competent = True
+    if situation.registered_jobseeker:
+        reason = (
+            f"Vous êtes inscrit(e) comme demandeur(se) d'emploi à {name} : {name} vous "
+            "accompagne dans votre évolution professionnelle."
+        )
+    elif situation.status == Status.JOBSEEKER:
+        reason = (
+            f"Vous êtes demandeur(se) d'emploi : {name} accompagne les demandeurs d'emploi, "
+            "que vous soyez déjà inscrit(e) ou non."
+        )
+    elif situation.seeking_job and not situation.in_work:
+        reason = (
+            f"Vous recherchez un emploi sans en occuper : {name} accompagne les demandeurs "
+            "d'emploi."
+        )
+    else:
+        competent = False
+        if situation.seeking_job:
+            reason = (
+                f"Vous recherchez un emploi tout en travaillant, sans être inscrit(e) à {name} : "
+                f"{name} accompagne les demandeurs d'emploi ; si vous vous y inscrivez, il "
+                "pourra vous accompagner."
+            )
+        else:
+            reason = (
+                f"Vous n'avez pas indiqué rechercher un emploi : {name} accompagne les "
+                "demandeurs d'emploi."
+            )
+    return Competence(
+        operator=PLUGIN_ID,
+        competent=competent,
+        name=name,
+        reason=reason,
+        contact=_contact(situation.as_of),
+    )
