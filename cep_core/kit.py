@@ -47,8 +47,8 @@ class Kit:
         self.registry = PluginRegistry(trace=self.settings.trace_hooks)
         self.registry.block(self.settings.disabled_plugins, "CEP_DISABLED_PLUGINS")
         if defaults:
-            for plugin in DEFAULT_PLUGINS:
-                self.registry.register(plugin, builtin=True)
+            for default in DEFAULT_PLUGINS:
+                self.registry.register(default, builtin=True)
         for plugin in plugins:
             self.registry.register(plugin)
         if self.settings.load_entrypoints if load_entrypoints is None else load_entrypoints:

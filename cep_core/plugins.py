@@ -110,14 +110,14 @@ class PluginRegistry:
         builtin: bool = False,
     ) -> PluginRecord | RefusedPlugin | None:
         """Admit `plugin` after every check; return its record, its refusal, or None if blocked."""
-        name = name or _default_name(plugin)
-        if name in self._blocked:
+        if name is not None and name in self._blocked:
             return None
+        label = name or _default_name(plugin)
 
         def refuse(reason: str) -> RefusedPlugin:
-            refusal = RefusedPlugin(name, reason, distribution, version)
+            refusal = RefusedPlugin(label, reason, distribution, version)
             self.refused.append(refusal)
-            log.error("plugin %r refused: %s", name, reason)
+            log.error("plugin %r refused: %s", label, reason)
             return refusal
 
         if inspect.isclass(plugin):
@@ -126,9 +126,7 @@ class PluginRegistry:
             )
         unmarked = _unmarked_hook_functions(plugin)
         if unmarked:
-            return refuse(
-                "fonctions sans le marqueur @hookimpl : " + ", ".join(sorted(unmarked))
-            )
+            return refuse("fonctions sans le marqueur @hookimpl : " + ", ".join(sorted(unmarked)))
         info_impl = getattr(plugin, "cep_plugin_info", None)
         if info_impl is None:
             return refuse("n'implémente pas cep_plugin_info (identité et version du noyau)")
@@ -138,6 +136,11 @@ class PluginRegistry:
             return refuse(f"cep_plugin_info a levé {type(exc).__name__} : {exc}")
         if not isinstance(info, PluginInfo):
             return refuse("cep_plugin_info doit renvoyer un PluginInfo")
+        # Modules register under their import name, instances under their plugin id.
+        name = name or (plugin.__name__ if isinstance(plugin, ModuleType) else info.id)
+        label = name
+        if name in self._blocked:
+            return None
         try:
             accepted = SpecifierSet(info.core_range)
         except InvalidSpecifier:
@@ -242,8 +245,11 @@ class PluginRegistry:
 
 
 def _default_name(plugin: object) -> str:
+    """A name for messages about a plugin refused before it could say its id."""
     if isinstance(plugin, ModuleType):
         return plugin.__name__
+    if inspect.isclass(plugin):
+        return f"{plugin.__module__}.{plugin.__qualname__}"
     return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
 
 
@@ -288,6 +294,16 @@ class Hooks:
             return getattr(self._registry.relay, hook)(**kwargs)
         except Exception as exc:
             raise PluginFailure("?", hook, exc) from exc
+
+    # -- plugin metadata -------------------------------------------------------------------
+
+    def operators(self) -> list[PluginInfo]:
+        """Installed operators, sorted by id."""
+        return [record.info for record in self._registry.operators()]
+
+    def operator(self, operator_id: str) -> PluginInfo:
+        """The operator's information; raises `UnknownOperator` when it is not installed."""
+        return self._registry.operator(operator_id).info
 
     # -- registration ----------------------------------------------------------------------
 
@@ -362,9 +378,7 @@ class Hooks:
     def validate_step(
         self, ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
     ) -> list[Issue]:
-        return self._collect_scoped(
-            "cep_validate_step", ctx, case=case, step_id=step_id, data=data
-        )
+        return self._collect_scoped("cep_validate_step", ctx, case=case, step_id=step_id, data=data)
 
     def case_transition(
         self, ctx: OperatorContext, case: Case, transition: Transition

@@ -80,8 +80,10 @@ def assess_eligibility(situation: Situation) -> Eligibility:
             ),
         )
     if situation.working or situation.job_seeking:
-        doing = "exercez une activité professionnelle" if situation.working else (
-            "recherchez un emploi"
+        doing = (
+            "exercez une activité professionnelle"
+            if situation.working
+            else ("recherchez un emploi")
         )
         return Eligibility(
             eligible=True,

@@ -12,7 +12,8 @@ from cep_core.domain.orientation import Orientation, assess_eligibility
 from cep_core.domain.situation import Situation, Status
 from cep_core.plugins import Hooks
 
-RegionCode = Annotated[str, msgspec.Meta(min_length=2, max_length=3, pattern=r"^[0-9]{2,3}$")]
+# Checked against the region list by the domain, which gives the better message.
+RegionCode = Annotated[str, msgspec.Meta(max_length=3)]
 
 
 class OrientationQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

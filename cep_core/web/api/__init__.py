@@ -1,0 +1,19 @@
+"""The JSON API, version 1 (``/api/v1``): one module per resource, each a thin controller."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from cep_core.web.api.orientation import OrientationController
+from cep_core.web.body import strict_json_body
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> Router:
+    """Version 1 of the API; every JSON body under it is decoded strictly (wrong type: 400)."""
+    return Router(
+        path=API_PREFIX,
+        route_handlers=[OrientationController],
+        before_request=strict_json_body,
+    )

@@ -1,0 +1,54 @@
+"""Security response headers (SEC-10): Litestar ships no middleware for them.
+
+They are added in a ``before_send`` hook rather than with ``response_headers`` because
+``before_send`` also sees the responses Litestar builds outside any route — 404 for unknown
+paths, 405, errors raised before routing — so no response leaves without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
+
+# The API serves JSON only; pages to come (server-rendered, no CDN, no inline script) fit
+# the same policy. Nothing may frame the app, and plugins/embedding cannot add <base>.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+SECURITY_HEADERS: Final[tuple[tuple[str, str], ...]] = (
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    # Ignored by browsers over plain HTTP; effective as soon as TLS terminates in front.
+    ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+    # Answers describe a person's situation: never keep them in a shared cache.
+    ("cache-control", "no-store"),
+)
+
+
+def security_headers_hook(prefixes: Sequence[str] | None = None) -> BeforeMessageSendHookHandler:
+    """A ``before_send`` hook setting `SECURITY_HEADERS` on every HTTP response.
+
+    With `prefixes`, only responses to paths under one of them are touched: a host app that
+    mounts `CepPlugin` keeps its own policy for its own pages.
+    """
+    scoped = tuple(prefixes) if prefixes is not None else None
+
+    async def add_security_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        if scoped is not None and not scope["path"].startswith(scoped):
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS:
+            if name == "cache-control" and name in headers:
+                continue  # a handler that chose its own caching keeps it
+            headers[name] = value
+
+    return add_security_headers
