@@ -43,3 +43,39 @@ class UnknownOperator(CepError):
     def __init__(self, operator: str) -> None:
         self.operator = operator
         super().__init__(f"Opérateur inconnu ou non installé : « {operator} »")
+
+
+class CaseNotFound(CepError):
+    """No such case for this operator (another operator's case is "not found" too: SEC-01)."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__("Dossier introuvable.")
+
+
+class VersionConflict(CepError):
+    """The case changed since it was read: the edit is refused, nothing is lost (REL-11)."""
+
+    def __init__(self, case_id: str, expected: int, actual: int | None = None) -> None:
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            "Ce dossier a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert. "
+            "Rechargez-le, vérifiez les changements, puis refaites votre modification."
+        )
+
+
+class DatabaseConfigError(CepError):
+    """The database address is unreadable or names an unsupported backend or driver."""
+
+
+class DatabaseNotDurable(CepError):
+    """The database server runs with settings that may lose acknowledged writes (REL-08)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "Démarrage refusé : la base de données n'est pas configurée de façon durable.\n"
+            + "\n".join(f"- {problem}" for problem in problems)
+        )

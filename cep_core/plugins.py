@@ -290,10 +290,11 @@ class Hooks:
         return [item for result in results if result for item in result]
 
     def _call_all(self, hook: str, **kwargs: Any) -> Any:
+        caller = getattr(self._registry.relay, hook)
         try:
-            return getattr(self._registry.relay, hook)(**kwargs)
+            return caller(**kwargs)
         except Exception as exc:
-            raise PluginFailure("?", hook, exc) from exc
+            raise PluginFailure(_culprit(caller, exc), hook, exc) from exc
 
     # -- plugin metadata -------------------------------------------------------------------
 
@@ -448,6 +449,17 @@ class Hooks:
 
     def indicators(self) -> list[IndicatorDefinition]:
         return [i for result in self._call_all("cep_indicators") if result for i in result]
+
+
+def _culprit(caller: Any, exc: BaseException) -> str:
+    """The plugin whose hook implementation raised, found in the traceback (only on failure)."""
+    by_code = {impl.function.__code__: impl.plugin_name for impl in caller.get_hookimpls()}
+    culprit = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        culprit = by_code.get(tb.tb_frame.f_code, culprit)
+        tb = tb.tb_next
+    return culprit
 
 
 def describe(record: PluginRecord) -> dict[str, Any]:

@@ -66,12 +66,12 @@ def serve(args: argparse.Namespace) -> int:
     kit = _kit()
     if kit is None:
         return EXIT_FAILURE
+    if not _upgrade(kit):
+        return EXIT_FAILURE
     problems = kit.database.check_durability()
     for problem in problems:
         err(f"cep : {problem}")
-    if any(p.startswith("ERREUR") for p in problems):
-        return EXIT_FAILURE
-    if not _upgrade(kit):
+    if any(p.refuses_start for p in problems):
         return EXIT_FAILURE
     if args.demo:
         created = _seed(kit, 12)

@@ -134,9 +134,9 @@ def test_orient_from_stdin_and_file(tmp_path: Path) -> None:
         ),
         (
             '{"birth_date": "1990-01-01", "status": "employee", "colour": "blue"}',
-            "colour : Champ inconnu",
+            "colour : Champ inconnu « colour »",
         ),
-        ('{"status": "employee"}', "Champ obligatoire manquant : « birth_date »"),
+        ('{"status": "employee"}', "Le champ « birth_date » est obligatoire"),
         ("not json", "n'est pas un JSON valide"),
     ],
 )

@@ -211,3 +211,26 @@ def test_importing_cep_core_loads_no_plugin_and_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_failing_policy_is_named_in_the_failure(tmp_path: Path) -> None:
+    from cep_core import Eligibility, Orientation, PluginKind, hookimpl
+
+    class BrokenPolicy:
+        @hookimpl
+        def cep_plugin_info(self):  # type: ignore[no-untyped-def]
+            from fake_plugins import info
+
+            return info("strict_policy", kind=PluginKind.POLICY)
+
+        @hookimpl
+        def cep_choose_orientation(
+            self, situation: Situation, eligibility: Eligibility, competences: object
+        ) -> Orientation:
+            raise ZeroDivisionError("policy bug")
+
+    kit = make_kit(tmp_path, Operator("alpha"), BrokenPolicy())
+    with pytest.raises(PluginFailure) as caught:
+        kit.orientation.orient(SITUATION)
+    assert caught.value.plugin == "strict_policy"
+    assert "« strict_policy »" in caught.value.message

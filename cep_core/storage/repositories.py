@@ -1,0 +1,315 @@
+"""Repositories: the only code that reads and writes the tables, always for ONE operator.
+
+Each repository is built with a connection (from `Database.read()` / `write()`) and the
+operator it acts for; every statement it runs filters on that operator, so another
+operator's record is simply "not found" — its existence is not revealed (SEC-01). Writing a
+record that names another operator is a programming error and raises `TenantMismatch`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+
+from cep_core.domain.case import Beneficiary, Case, CaseEvent, CaseStatus, Level
+from cep_core.errors import CaseNotFound, VersionConflict
+from cep_core.storage.ids import new_id
+from cep_core.storage.tables import beneficiaries, case_events, cases
+
+_encoder = msgspec.json.Encoder()
+_case_decoder = msgspec.json.Decoder(Case)
+_beneficiary_decoder = msgspec.json.Decoder(Beneficiary)
+
+
+class TenantMismatch(ValueError):
+    """A repository was asked to write a record of another operator (a bug, never input)."""
+
+
+class _Scoped:
+    def __init__(self, connection: Connection, operator: str) -> None:
+        if not operator:
+            raise ValueError("a repository needs an operator")
+        self.connection = connection
+        self.operator = operator
+
+    def _own(self, operator: str, what: str) -> None:
+        if operator != self.operator:
+            raise TenantMismatch(
+                f"{what} belongs to operator {operator!r}, repository acts for {self.operator!r}"
+            )
+
+
+class BeneficiaryRepository(_Scoped):
+    """People as known to one operator (no sharing across operators, SEC-22)."""
+
+    def add(self, beneficiary: Beneficiary) -> None:
+        self._own(beneficiary.operator, "beneficiary")
+        self.connection.execute(
+            beneficiaries.insert().values(
+                id=beneficiary.id,
+                operator=beneficiary.operator,
+                doc=_encoder.encode(beneficiary).decode(),
+                created_at=beneficiary.created_at,
+                updated_at=beneficiary.created_at,
+            )
+        )
+
+    def get(self, beneficiary_id: str) -> Beneficiary | None:
+        doc = self.connection.execute(
+            select(beneficiaries.c.doc).where(
+                beneficiaries.c.id == beneficiary_id, beneficiaries.c.operator == self.operator
+            )
+        ).scalar_one_or_none()
+        return None if doc is None else _beneficiary_decoder.decode(doc)
+
+    def count(self) -> int:
+        return int(
+            self.connection.execute(
+                select(func.count())
+                .select_from(beneficiaries)
+                .where(beneficiaries.c.operator == self.operator)
+            ).scalar_one()
+        )
+
+
+class CaseRepository(_Scoped):
+    """Cases as JSON documents plus indexed columns; `version` guards concurrent edits."""
+
+    def add(self, case: Case) -> None:
+        self._own(case.operator, "case")
+        self.connection.execute(cases.insert().values(**_case_row(case)))
+
+    def get(self, case_id: str) -> Case | None:
+        row = self.connection.execute(
+            select(*_CASE_COLUMNS).where(cases.c.id == case_id, cases.c.operator == self.operator)
+        ).one_or_none()
+        return None if row is None else _case_from_row(row)
+
+    def update(self, case: Case) -> Case:
+        """Store `case`, read at ``case.version``; return it at the next version.
+
+        ``UPDATE ... WHERE id = ? AND operator = ? AND version = ?``: when another edit came
+        first, nothing is written and `VersionConflict` is raised (REL-11); a case this
+        operator does not have raises `CaseNotFound`.
+        """
+        self._own(case.operator, "case")
+        stored = msgspec.structs.replace(case, version=case.version + 1)
+        row = _case_row(stored)
+        del row["id"], row["operator"], row["created_at"]
+        result = self.connection.execute(
+            cases.update()
+            .where(
+                cases.c.id == case.id,
+                cases.c.operator == self.operator,
+                cases.c.version == case.version,
+            )
+            .values(**row)
+        )
+        if result.rowcount == 1:
+            return stored
+        actual = self.connection.execute(
+            select(cases.c.version).where(cases.c.id == case.id, cases.c.operator == self.operator)
+        ).scalar_one_or_none()
+        if actual is None:
+            raise CaseNotFound(case.id)
+        raise VersionConflict(case.id, expected=case.version, actual=int(actual))
+
+    def find(
+        self,
+        *,
+        status: CaseStatus | None = None,
+        counsellor_id: str | None = None,
+        beneficiary_id: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[Case]:
+        """Newest first, by (updated_at, id) descending; `after` is the last row of a page."""
+        conditions = [
+            cases.c.operator == self.operator,
+            *_filters(status, counsellor_id, beneficiary_id),
+        ]
+        if after is not None:
+            updated_at, case_id = after
+            conditions.append(
+                or_(
+                    cases.c.updated_at < updated_at,
+                    and_(cases.c.updated_at == updated_at, cases.c.id < case_id),
+                )
+            )
+        rows = self.connection.execute(
+            select(*_CASE_COLUMNS)
+            .where(*conditions)
+            .order_by(cases.c.updated_at.desc(), cases.c.id.desc())
+            .limit(limit)
+        )
+        return [_case_from_row(row) for row in rows]
+
+    def count(
+        self,
+        *,
+        status: CaseStatus | None = None,
+        counsellor_id: str | None = None,
+        beneficiary_id: str | None = None,
+    ) -> int:
+        return int(
+            self.connection.execute(
+                select(func.count())
+                .select_from(cases)
+                .where(
+                    cases.c.operator == self.operator,
+                    *_filters(status, counsellor_id, beneficiary_id),
+                )
+            ).scalar_one()
+        )
+
+
+class CaseEventRepository(_Scoped):
+    """The append-only journal: lines are added, never changed (triggers refuse it too)."""
+
+    def append(
+        self,
+        *,
+        case_id: str,
+        at: datetime,
+        kind: str,
+        actor: str | None = None,
+        from_status: CaseStatus | None = None,
+        to_status: CaseStatus | None = None,
+        reason: str | None = None,
+    ) -> CaseEvent:
+        """Add the case's next line (``seq`` counts from 1 within the case).
+
+        Appending runs in the transaction that changed the case, whose version check already
+        serialises writers; the unique (case_id, seq) constraint is the last line of defence.
+        """
+        seq = self.connection.execute(
+            select(func.coalesce(func.max(case_events.c.seq), 0) + 1).where(
+                case_events.c.case_id == case_id, case_events.c.operator == self.operator
+            )
+        ).scalar_one()
+        event = CaseEvent(
+            id=new_id(),
+            case_id=case_id,
+            operator=self.operator,
+            seq=int(seq),
+            at=at,
+            kind=kind,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+        )
+        self.connection.execute(
+            case_events.insert().values(
+                id=event.id,
+                case_id=event.case_id,
+                operator=event.operator,
+                seq=event.seq,
+                at=event.at,
+                kind=event.kind,
+                actor=event.actor,
+                from_status=None if from_status is None else from_status.value,
+                to_status=None if to_status is None else to_status.value,
+                reason=event.reason,
+            )
+        )
+        return event
+
+    def for_case(self, case_id: str) -> list[CaseEvent]:
+        rows = self.connection.execute(
+            select(
+                case_events.c.id,
+                case_events.c.case_id,
+                case_events.c.seq,
+                case_events.c.at,
+                case_events.c.kind,
+                case_events.c.actor,
+                case_events.c.from_status,
+                case_events.c.to_status,
+                case_events.c.reason,
+            )
+            .where(case_events.c.case_id == case_id, case_events.c.operator == self.operator)
+            .order_by(case_events.c.seq)
+        )
+        return [
+            CaseEvent(
+                id=row.id,
+                case_id=row.case_id,
+                operator=self.operator,
+                seq=row.seq,
+                at=row.at,
+                kind=row.kind,
+                actor=row.actor,
+                from_status=None if row.from_status is None else CaseStatus(row.from_status),
+                to_status=None if row.to_status is None else CaseStatus(row.to_status),
+                reason=row.reason,
+            )
+            for row in rows
+        ]
+
+    def count(self, *, kind: str | None = None, actor: str | None = None) -> int:
+        conditions: list[ColumnElement[bool]] = [case_events.c.operator == self.operator]
+        if kind is not None:
+            conditions.append(case_events.c.kind == kind)
+        if actor is not None:
+            conditions.append(case_events.c.actor == actor)
+        return int(
+            self.connection.execute(
+                select(func.count()).select_from(case_events).where(*conditions)
+            ).scalar_one()
+        )
+
+
+_CASE_COLUMNS = (
+    cases.c.doc,
+    cases.c.status,
+    cases.c.level,
+    cases.c.counsellor_id,
+    cases.c.updated_at,
+    cases.c.version,
+)
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "operator": case.operator,
+        "beneficiary_id": case.beneficiary_id,
+        "status": case.status.value,
+        "level": None if case.level is None else int(case.level),
+        "counsellor_id": case.counsellor_id,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "version": case.version,
+        "doc": _encoder.encode(case).decode(),
+    }
+
+
+def _case_from_row(row: Any) -> Case:
+    """The document, with the indexed columns as the source of truth for what they hold."""
+    case = _case_decoder.decode(row.doc)
+    return msgspec.structs.replace(
+        case,
+        status=CaseStatus(row.status),
+        level=None if row.level is None else Level(row.level),
+        counsellor_id=row.counsellor_id,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def _filters(
+    status: CaseStatus | None, counsellor_id: str | None, beneficiary_id: str | None
+) -> Sequence[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(cases.c.status == status.value)
+    if counsellor_id is not None:
+        conditions.append(cases.c.counsellor_id == counsellor_id)
+    if beneficiary_id is not None:
+        conditions.append(cases.c.beneficiary_id == beneficiary_id)
+    return conditions
