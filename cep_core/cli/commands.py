@@ -215,11 +215,7 @@ def _read_query(args: argparse.Namespace) -> Any:
             raw = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()  # noqa: SIM115
         except OSError as exc:
             raise InvalidInput(
-                [
-                    Issue(
-                        path="", message=f"Lecture impossible de « {args.file} » : {exc.strerror}."
-                    )
-                ]
+                [Issue(path="", message=f"Lecture impossible de « {args.file} » : {exc.strerror}.")]
             ) from None
     elif uses_options:
         payload: dict[str, Any] = {
