@@ -52,12 +52,19 @@ def _upgrade(kit: Kit) -> bool:
 def _seed(kit: Kit, per_operator: int) -> int:
     from cep_core.services.demo import seed_demo
 
+    interactive = sys.stderr.isatty()
+    shown: set[int] = set()
+
     def progress(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // total if total else width
-        bar = "█" * filled + "·" * (width - filled)
-        end = "\n" if done >= total else ""
-        print(f"\rDonnées de démonstration [{bar}] {done}/{total}", end=end, file=sys.stderr)
+        percent = 100 * done // total if total else 100
+        if interactive:
+            filled = 30 * percent // 100
+            bar = "█" * filled + "·" * (30 - filled)
+            end = "\n" if done >= total else ""
+            print(f"\rDonnées de démonstration [{bar}] {done}/{total}", end=end, file=sys.stderr)
+        elif percent // 25 not in shown:  # logs get a line per quarter, not a line per case
+            shown.add(percent // 25)
+            print(f"Données de démonstration : {done}/{total} ({percent} %)", file=sys.stderr)
 
     return seed_demo(kit, per_operator=per_operator, progress=progress)
 
@@ -93,7 +100,7 @@ def serve(args: argparse.Namespace) -> int:
             app,
             host=args.host,
             port=args.port,
-            log_level="info",
+            log_level="warning",
             access_log=False,
             server_header=False,
         )
