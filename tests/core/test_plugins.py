@@ -7,6 +7,7 @@ from datetime import date
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import msgspec
 import pytest
 from fake_plugins import (
     BadSignature,
@@ -131,6 +132,10 @@ def test_an_operator_answering_for_another_is_treated_as_failing(tmp_path: Path)
     assert [f.plugin for f in failures] == ["liar"]
 
 
+class EmptyInput(msgspec.Struct, forbid_unknown_fields=True):
+    """An intake form that asks nothing more."""
+
+
 def test_scoped_hooks_run_only_on_the_case_operator(tmp_path: Path) -> None:
     from cep_core import FormChannel, IntakeForm, Issue, hookimpl
 
@@ -150,7 +155,7 @@ def test_scoped_hooks_run_only_on_the_case_operator(tmp_path: Path) -> None:
 
         @hookimpl
         def cep_intake_form(self, ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
-            return IntakeForm(operator=self.plugin_id, title=self.plugin_id, fields=())
+            return IntakeForm(operator=self.plugin_id, title=self.plugin_id, input=EmptyInput)
 
     class Capability:
         @hookimpl
