@@ -32,7 +32,7 @@ from cep_core.domain.orientation import (
     Redirect,
 )
 from cep_core.domain.parameters import DatedValue, Parameter, ParameterError, ParameterSet
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme
+from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme, dated_labels
 from cep_core.domain.regions import Region, region, regions
 from cep_core.domain.reporting import IndicatorDefinition
 from cep_core.domain.situation import Situation, Status, age_on
@@ -97,6 +97,7 @@ __all__ = [
     "__version__",
     "age_on",
     "create_app",
+    "dated_labels",
     "hookimpl",
     "region",
     "regions",

@@ -8,8 +8,11 @@ them into an answer is itself a replaceable plugin (see `cep_core.defaults.orien
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
+from cep_core.domain.parameters import ParameterSet
 from cep_core.domain.situation import STATUS_LABELS, Situation, Status
 
 
@@ -17,6 +20,21 @@ class Contact(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     url: str | None = None
     phone: str | None = None
     email: str | None = None
+
+    @classmethod
+    def from_parameters(
+        cls, params: ParameterSet, when: date | None = None, *, prefix: str = "contact"
+    ) -> Contact:
+        """The contact in force on `when` (the latest one without a date) from the dated
+        parameters ``<prefix>.url``, ``<prefix>.phone`` and ``<prefix>.email``, each optional."""
+        found: dict[str, str | None] = {}
+        for key in ("url", "phone", "email"):
+            name = f"{prefix}.{key}"
+            if name not in params:
+                continue
+            parameter = params[name]
+            found[key] = parameter.latest.value if when is None else params.get_at(name, when)
+        return cls(**found)
 
 
 class Competence(msgspec.Struct, frozen=True, kw_only=True):

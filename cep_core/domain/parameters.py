@@ -50,6 +50,11 @@ class Parameter(msgspec.Struct, frozen=True, kw_only=True):
             raise ParameterError(f"paramètre « {self.name} » non défini au {when.isoformat()}")
         return found.value
 
+    @property
+    def latest(self) -> DatedValue:
+        """The newest value: what a plugin shows when no date is in question."""
+        return self.values[-1]
+
     def entry_at(self, when: date) -> DatedValue | None:
         current: DatedValue | None = None
         for entry in self.values:
@@ -73,6 +78,9 @@ class ParameterSet(Mapping[str, Parameter]):
             return self._parameters[name]
         except KeyError:
             raise ParameterError(f"paramètre inconnu : « {name} »") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parameters
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._parameters)

@@ -8,6 +8,7 @@ from datetime import date
 import msgspec
 
 from cep_core.domain.orientation import Contact
+from cep_core.domain.parameters import Parameter
 
 
 class PluginKind(enum.StrEnum):
@@ -20,6 +21,14 @@ class DatedLabel(msgspec.Struct, frozen=True, kw_only=True):
     valid_from: date
     value: str
     source: str
+
+
+def dated_labels(parameter: Parameter) -> tuple[DatedLabel, ...]:
+    """An operator's names over time, read from its dated ``label`` parameter."""
+    return tuple(
+        DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
+        for v in parameter.values
+    )
 
 
 class Theme(msgspec.Struct, frozen=True, kw_only=True):

@@ -67,3 +67,33 @@ def test_malformed_files_are_refused(text: str, message: str) -> None:
 def test_core_orientation_parameters_load() -> None:
     params = ParameterSet.from_package("cep_core", "data/orientation.toml")
     assert "mobilité carrière" in params.at("redirect.cmc.name", date(2026, 1, 1))
+
+
+def test_contact_and_labels_from_parameters() -> None:
+    from cep_core import Contact, dated_labels
+
+    params = ParameterSet.from_toml(
+        """
+        [label]
+        description = "Nom"
+        values = [
+          { valid_from = 2008-12-19, value = "Pôle emploi", source = "Loi n° 2008-126" },
+          { valid_from = 2024-01-01, value = "France Travail", source = "Loi n° 2023-1196" },
+        ]
+        [contact.url]
+        description = "Site"
+        values = [
+          { valid_from = 2008-12-19, value = "https://www.pole-emploi.fr/", source = "s" },
+          { valid_from = 2024-01-01, value = "https://www.francetravail.fr/", source = "s" },
+        ]
+        """
+    )
+    assert "contact.url" in params and "contact.phone" not in params
+    assert Contact.from_parameters(params).url == "https://www.francetravail.fr/"
+    assert Contact.from_parameters(params, date(2023, 6, 1)).url == "https://www.pole-emploi.fr/"
+    assert Contact.from_parameters(params, date(2023, 6, 1)).phone is None
+    labels = dated_labels(params["label"])
+    assert [(label.valid_from, label.value) for label in labels] == [
+        (date(2008, 12, 19), "Pôle emploi"),
+        (date(2024, 1, 1), "France Travail"),
+    ]
