@@ -15,6 +15,7 @@ import logging
 import re
 import traceback
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any, Final
 
 import msgspec
@@ -100,6 +101,11 @@ def issue_from_litestar_detail(detail: str) -> Issue:
     return Issue(path="", code="invalid", message="La requête est invalide.")
 
 
+# Headers of an HTTP exception that the client needs (the others may leak internals).
+FORWARDED_HEADERS: Final = frozenset({"allow", "www-authenticate", "etag"})
+# Statuses the kit raises itself with a French detail; Litestar's own carry English phrases.
+KIT_DETAIL_STATUSES: Final = frozenset({401, 403, 409, 412, 428})
+
 # -- responses ---------------------------------------------------------------------------------
 
 
@@ -130,7 +136,7 @@ def problem_response(
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Litestar's HTTP exceptions (400, 404, 405, 413, ...) in the French problem format."""
     status = exc.status_code
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in FORWARDED_HEADERS}
     if status == HTTP_400_BAD_REQUEST:
         issues = (
             issues_from_litestar(exc)
@@ -141,6 +147,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status >= HTTP_500_INTERNAL_SERVER_ERROR:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, exc.detail)
         return problem_response(status, DETAILS.get(status, DETAILS[500]), headers=headers)
+    if status in KIT_DETAIL_STATUSES and exc.detail != HTTPStatus(status).phrase:
+        return problem_response(status, exc.detail, headers=headers)  # the kit's French text
     return problem_response(status, DETAILS.get(status, exc.detail), headers=headers)
 
 

@@ -13,6 +13,7 @@ from litestar.plugins import InitPlugin
 
 from cep_core.kit import Kit
 from cep_core.web.api import API_PREFIX, api_router
+from cep_core.web.auth import check_tokens, provide_client
 from cep_core.web.errors import exception_handlers
 from cep_core.web.openapi import use_strict_struct_schemas
 from cep_core.web.security import security_headers_hook
@@ -37,6 +38,7 @@ class CepPlugin(InitPlugin):
 
     def __init__(self, kit: Kit, *, app_wide: bool = False) -> None:
         kit.check()
+        check_tokens(kit)
         self.kit = kit
         self.app_wide = app_wide
 
@@ -51,7 +53,10 @@ class CepPlugin(InitPlugin):
         router = Router(
             path="/",
             route_handlers=[api_router(), *kit.hooks.register_routes()],
-            dependencies={"kit": Provide(provide_kit, sync_to_thread=False)},
+            dependencies={
+                "kit": Provide(provide_kit, sync_to_thread=False),
+                "client": Provide(provide_client, sync_to_thread=False),
+            },
             exception_handlers=exception_handlers(),
             request_max_body_size=MAX_BODY_SIZE,
         )
