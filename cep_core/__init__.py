@@ -9,7 +9,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cep_core._version import __version__
-from cep_core.domain.case import Case, CaseEvent, CaseStatus, Level, Transition
+from cep_core.domain.case import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CloseReason,
+    IntakeRecord,
+    Level,
+    ReferralReason,
+    SessionRecord,
+    StepRecord,
+    Transition,
+)
 from cep_core.domain.context import OperatorContext, Role
 from cep_core.domain.data import DataRecipient, Permission, RetentionRule
 from cep_core.domain.forms import (
@@ -21,8 +32,19 @@ from cep_core.domain.forms import (
     SessionChannel,
     StepDefinition,
 )
-from cep_core.domain.funding import FundingOption, FundingPlan, FundingRequest, Project
+from cep_core.domain.funding import (
+    CostKind,
+    FunderKind,
+    FundingOption,
+    FundingPlan,
+    FundingRequest,
+    FundingSituation,
+    FundingStatus,
+    Project,
+    TrainingKind,
+)
 from cep_core.domain.issues import Issue
+from cep_core.domain.money import format_euros, parse_euros
 from cep_core.domain.orientation import (
     Competence,
     Contact,
@@ -35,7 +57,23 @@ from cep_core.domain.parameters import DatedValue, Parameter, ParameterError, Pa
 from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme, dated_labels
 from cep_core.domain.regions import Region, region, regions
 from cep_core.domain.reporting import IndicatorDefinition
+from cep_core.domain.rules import FundingParameters, funding_parameters, ptp_eligibility
 from cep_core.domain.situation import Situation, Status, age_on
+from cep_core.domain.steps import (
+    LEVEL_ONE_RECORD,
+    LEVEL_TWO_ACTION_PLAN,
+    LEVEL_TWO_PROJECT,
+    ActionPlan,
+    CareerProject,
+    InformationKind,
+    Level1Record,
+    Level1Referral,
+    Milestone,
+    PersonalStep,
+    PlannedService,
+    ProjectObjective,
+    ServiceKind,
+)
 from cep_core.domain.synthesis import RenderRequest, SynthesisSection, TemplateRef
 from cep_core.markers import hookimpl
 from cep_core.settings import Settings
@@ -49,12 +87,19 @@ HOOK_API_VERSION = "1.0"
 
 __all__ = [
     "HOOK_API_VERSION",
+    "LEVEL_ONE_RECORD",
+    "LEVEL_TWO_ACTION_PLAN",
+    "LEVEL_TWO_PROJECT",
+    "ActionPlan",
+    "CareerProject",
     "Case",
     "CaseEvent",
     "CaseStatus",
     "Choice",
+    "CloseReason",
     "Competence",
     "Contact",
+    "CostKind",
     "DataRecipient",
     "DatedLabel",
     "DatedValue",
@@ -62,14 +107,23 @@ __all__ = [
     "FieldDefinition",
     "FieldKind",
     "FormChannel",
+    "FunderKind",
     "FundingOption",
+    "FundingParameters",
     "FundingPlan",
     "FundingRequest",
+    "FundingSituation",
+    "FundingStatus",
     "IndicatorDefinition",
+    "InformationKind",
     "IntakeForm",
+    "IntakeRecord",
     "Issue",
     "Kit",
     "Level",
+    "Level1Record",
+    "Level1Referral",
+    "Milestone",
     "OperatorChoice",
     "OperatorContext",
     "Orientation",
@@ -77,28 +131,40 @@ __all__ = [
     "ParameterError",
     "ParameterSet",
     "Permission",
+    "PersonalStep",
+    "PlannedService",
     "PluginInfo",
     "PluginKind",
     "Project",
+    "ProjectObjective",
     "Redirect",
+    "ReferralReason",
     "Region",
     "RenderRequest",
     "RetentionRule",
     "Role",
+    "ServiceKind",
     "SessionChannel",
+    "SessionRecord",
     "Settings",
     "Situation",
     "Status",
     "StepDefinition",
+    "StepRecord",
     "SynthesisSection",
     "TemplateRef",
     "Theme",
+    "TrainingKind",
     "Transition",
     "__version__",
     "age_on",
     "create_app",
     "dated_labels",
+    "format_euros",
+    "funding_parameters",
     "hookimpl",
+    "parse_euros",
+    "ptp_eligibility",
     "region",
     "regions",
 ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from cep_core.domain.issues import Issue
+
 
 class CepError(Exception):
     """Base of the kit's own errors."""
@@ -79,3 +83,32 @@ class DatabaseNotDurable(CepError):
             "Démarrage refusé : la base de données n'est pas configurée de façon durable.\n"
             + "\n".join(f"- {problem}" for problem in problems)
         )
+
+
+class CaseStateConflict(CepError):
+    """The case's state forbids this change (a closed case, a step of another level...).
+
+    Carries French `Issue` values; the HTTP layer answers 409. Nothing was written.
+    """
+
+    prefix = "Modification refusée : "
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__(self.prefix + " ".join(issue.message for issue in self.issues))
+
+
+class TransitionRefused(CaseStateConflict):
+    """A status change the state machine forbids, the flow does not allow yet (required steps
+    missing), or a plugin vetoed (``cep_case_transition``); issue paths are ``status``,
+    ``reason``, ``target_operator`` or ``steps.<id>``."""
+
+    prefix = "Changement de statut refusé : "
+
+
+class UnknownStep(CepError):
+    """The step is not part of this case's flow at its current level (HTTP 404)."""
+
+    def __init__(self, step_id: str) -> None:
+        self.step_id = step_id
+        super().__init__(f"Étape inconnue pour ce dossier à son niveau actuel : « {step_id} ».")

@@ -28,7 +28,13 @@ from cep_core.domain.case import Case, CaseEvent, Level, Transition
 from cep_core.domain.context import OperatorContext
 from cep_core.domain.data import DataRecipient, Permission, RetentionRule
 from cep_core.domain.forms import FormChannel, IntakeForm, StepDefinition
-from cep_core.domain.funding import FundingOption, FundingPlan, FundingRequest, Project
+from cep_core.domain.funding import (
+    FundingOption,
+    FundingPlan,
+    FundingRequest,
+    FundingSituation,
+    Project,
+)
 from cep_core.domain.issues import Issue
 from cep_core.domain.orientation import Competence, Eligibility, Orientation
 from cep_core.domain.plugin_info import PluginInfo
@@ -236,12 +242,15 @@ def cep_case_transition(ctx: OperatorContext, case: Case, transition: Transition
 
 @hookspec
 def cep_funding_options(
-    ctx: OperatorContext, project: Project, situation: Situation
+    ctx: OperatorContext, project: Project, situation: FundingSituation
 ) -> list[FundingOption]:
     """List the funders and schemes that may pay for a project, with their rule references.
 
-    :arguments: ``ctx``; ``project``: what is to be funded; ``situation``.
-    :returns: the options this plugin knows of.
+    :arguments: ``ctx``: ``ctx.today`` is the date the options are read at (the simulator
+        sets it to the purchase date); ``project``: what is to be funded; ``situation``: the
+        career facts funding needs (`FundingSituation`).
+    :returns: the options this plugin knows of, each with its conditions, documents and
+        amount or ceiling; only those that apply to this person and project.
     :none: same as an empty list.
     :raising: the funding page fails with a clear error for that operator only.
     :firstresult: no.

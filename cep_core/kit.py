@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from cep_core.services.cases import CaseService
+    from cep_core.services.funding import FundingService
     from cep_core.storage.database import Database
 
 
@@ -65,6 +66,12 @@ class Kit:
         """Raise `PluginLoadError` naming every refused plugin (start-up refuses to go on)."""
         if self.registry.refused:
             raise PluginLoadError([(r.name, r.reason) for r in self.registry.refused])
+
+    @cached_property
+    def funding(self) -> FundingService:
+        from cep_core.services.funding import FundingService
+
+        return FundingService(self.hooks)
 
     @cached_property
     def database(self) -> Database:

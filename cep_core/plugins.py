@@ -32,7 +32,13 @@ from cep_core.domain.case import Case, CaseEvent, Level, Transition
 from cep_core.domain.context import OperatorContext
 from cep_core.domain.data import DataRecipient, Permission, RetentionRule
 from cep_core.domain.forms import FormChannel, IntakeForm, StepDefinition
-from cep_core.domain.funding import FundingOption, FundingPlan, FundingRequest, Project
+from cep_core.domain.funding import (
+    FundingOption,
+    FundingPlan,
+    FundingRequest,
+    FundingSituation,
+    Project,
+)
 from cep_core.domain.issues import Issue
 from cep_core.domain.orientation import Competence, Eligibility, Orientation
 from cep_core.domain.plugin_info import PluginInfo, PluginKind
@@ -389,7 +395,7 @@ class Hooks:
     # -- funding ---------------------------------------------------------------------------
 
     def funding_options(
-        self, ctx: OperatorContext, project: Project, situation: Situation
+        self, ctx: OperatorContext, project: Project, situation: FundingSituation
     ) -> list[FundingOption]:
         return self._collect_scoped(
             "cep_funding_options", ctx, project=project, situation=situation

@@ -66,24 +66,33 @@ def json_path(raw: str | None) -> str:
     return (raw or "").removeprefix(".")
 
 
+def _unwrapped(info: Any) -> Any:
+    """Strip what hides a field's real type: ``Meta`` wrappers and ``| None``."""
+    mi = msgspec.inspect
+    while True:
+        if isinstance(info, mi.Metadata):
+            info = info.type
+        elif isinstance(info, mi.UnionType):
+            info = next((t for t in info.types if not isinstance(t, mi.NoneType)), None)
+        else:
+            return info
+
+
 def _choices_at(model: Any, path: str) -> list[str]:
     """Allowed values of the enum or literal field at `path` of `model` (empty if unknown)."""
-    info: Any = msgspec.inspect.type_info(model)
+    mi = msgspec.inspect
+    info: Any = mi.type_info(model)
     for part in filter(None, re.split(r"\.|\[\d+\]", path)):
-        while isinstance(info, msgspec.inspect.UnionType):
-            info = next(
-                (t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)), None
-            )
-        while isinstance(info, msgspec.inspect.ListType | msgspec.inspect.TupleType):
-            info = info.item_type if isinstance(info, msgspec.inspect.ListType) else None
-        if not isinstance(info, msgspec.inspect.StructType):
+        info = _unwrapped(info)
+        while isinstance(info, mi.ListType | mi.VarTupleType):
+            info = _unwrapped(info.item_type)
+        if not isinstance(info, mi.StructType):
             return []
         info = next((f.type for f in info.fields if f.encode_name == part), None)
-    while isinstance(info, msgspec.inspect.UnionType):
-        info = next((t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)), None)
-    if isinstance(info, msgspec.inspect.EnumType):
+    info = _unwrapped(info)
+    if isinstance(info, mi.EnumType):
         return sorted(str(member.value) for member in info.cls)
-    if isinstance(info, msgspec.inspect.LiteralType):
+    if isinstance(info, mi.LiteralType):
         return sorted(str(value) for value in info.values)
     return []
 

@@ -124,6 +124,31 @@ def build_parser() -> FrenchArgumentParser:
         orient.add_argument(flag, action="store_true", help=text)
     orient.add_argument("--region", metavar="CODE", help="code INSEE de la région (ex. 53)")
 
+    funding = commands.add_parser(
+        "funding",
+        help="simuler le financement d'une formation",
+        description="Financement : simulation d'un plan de financement (CPF, participation, "
+        "abondements, reste à charge).",
+    )
+    funding_commands = funding.add_subparsers(
+        dest="funding_command",
+        metavar="ACTION",
+        title="actions",
+        parser_class=FrenchArgumentParser,
+    )
+    funding_commands.required = True
+    simulate = funding_commands.add_parser(
+        "simulate",
+        help="simuler un plan de financement",
+        description="Simule le plan de financement d'une formation, comme POST "
+        "/api/v1/funding/simulate. La demande est donnée en JSON (fichier, ou - pour l'entrée "
+        "standard). Exemple :\n"
+        '  echo \'{"training": {"cost_eur": 1000, "kind": "certification", '
+        '"certification_code": "RNCP34828", "qualiopi": true}, "situation": {"status": '
+        '"employee", "cpf_balance_eur": 500}}\' | cep funding simulate -',
+    )
+    simulate.add_argument("file", metavar="FICHIER", help="demande JSON, ou - (entrée standard)")
+
     demo = commands.add_parser(
         "demo",
         help="créer des données de démonstration",
@@ -158,7 +183,7 @@ def _positive(value: str) -> int:
     return number
 
 
-CORE_COMMANDS = ("serve", "db", "plugins", "orient", "demo")
+CORE_COMMANDS = ("serve", "db", "plugins", "orient", "funding", "demo")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "db": commands.db,
             "plugins": commands.plugins,
             "orient": commands.orient,
+            "funding": commands.funding,
             "demo": commands.demo,
         }[args.command]
         return handler(args)

@@ -295,3 +295,50 @@ def demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     finally:
         kit.close()
+
+
+def funding(args: argparse.Namespace) -> int:
+    """``cep funding simulate FICHIER|-``: the simulator's JSON in, its JSON answer out."""
+    from cep_core.errors import PluginFailure
+    from cep_core.services.funding import SimulationQuery
+    from cep_core.validation import issues_from_msgspec_error
+
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()  # noqa: SIM115
+    except OSError as exc:
+        _print_funding_issues(
+            [Issue(path="", message=f"Lecture impossible de « {args.file} » : {exc.strerror}.")]
+        )
+        return EXIT_USAGE
+    if not raw.strip():
+        _print_funding_issues([Issue(path="", message="Demande vide : un objet JSON est attendu.")])
+        return EXIT_USAGE
+    try:
+        query = msgspec.json.decode(raw, type=SimulationQuery, strict=True)
+    except msgspec.MsgspecError as exc:
+        _print_funding_issues(issues_from_msgspec_error(exc, SimulationQuery))
+        return EXIT_USAGE
+    kit = _kit(strict=False)
+    assert kit is not None
+    for refusal in kit.registry.refused:
+        err(f"cep : attention, plugin « {refusal.name} » refusé : {refusal.reason}")
+    try:
+        simulation = kit.funding.simulate(query, kit.today())
+    except InvalidInput as exc:
+        _print_funding_issues(exc.issues)
+        return EXIT_USAGE
+    except PluginFailure as exc:
+        err(f"cep funding simulate : {exc.message}")
+        return EXIT_FAILURE
+    finally:
+        kit.close()
+    body = msgspec.json.encode(simulation.answer())
+    sys.stdout.write(msgspec.json.format(body).decode() + "\n")
+    return EXIT_OK
+
+
+def _print_funding_issues(issues: tuple[Issue, ...] | list[Issue]) -> None:
+    err("cep funding simulate : demande invalide :")
+    for issue in issues:
+        where = f"{issue.path} : " if issue.path else ""
+        err(f"  - {where}{issue.message}")

@@ -55,7 +55,8 @@ class FrenchHelpFormatter(argparse.RawDescriptionHelpFormatter):
         groups: object,
         prefix: str | None = None,
     ) -> None:
-        super().add_usage(usage, actions, groups, prefix or "usage : ")  # type: ignore[arg-type]
+        # argparse passes prefix="" when it builds a sub-command's prog: keep that one empty.
+        super().add_usage(usage, actions, groups, "usage : " if prefix is None else prefix)  # type: ignore[arg-type]
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):

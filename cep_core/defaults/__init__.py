@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cep_core.defaults import orientation
+from cep_core.defaults import funding, orientation, steps
 
-DEFAULT_PLUGINS = (orientation,)
+DEFAULT_PLUGINS = (orientation, steps, funding)

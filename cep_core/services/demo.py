@@ -27,6 +27,7 @@ from cep_core.domain.case import Level
 from cep_core.domain.situation import Situation, Status
 from cep_core.plugins import Hooks
 from cep_core.services.cases import CaseService, NewBeneficiary
+from cep_core.services.orientation import OrientationService
 from cep_core.storage.database import Database
 from cep_core.storage.repositories import CaseEventRepository
 
@@ -141,10 +142,14 @@ def seed_demo(
     missing = {op: max(0, per_operator - existing[op]) for op in operators}
     total = sum(missing.values())
     done = 0
+    orientation = OrientationService(hooks)
     for operator in operators:
         profiles = _profiles_for(operator, hooks, today)
         for rank in range(existing[operator], existing[operator] + missing[operator]):
             person, situation, level, counsellor = _demo_case(operator, rank, profiles, today)
+            # An operator whose public the demo cannot guess still gets cases: forced, as a
+            # counsellor would, and the journal says so.
+            competent = {choice.id for choice in orientation.orient(situation).operators}
             cases.open_case(
                 operator,
                 person,
@@ -152,6 +157,7 @@ def seed_demo(
                 level=level,
                 counsellor_id=counsellor,
                 actor=DEMO_ACTOR,
+                force=operator not in competent,
             )
             done += 1
             if progress is not None:

@@ -8,6 +8,7 @@ record that names another operator is a programming error and raises `TenantMism
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -15,10 +16,17 @@ from typing import Any
 import msgspec
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
-from cep_core.domain.case import Beneficiary, Case, CaseEvent, CaseStatus, Level
+from cep_core.domain.case import (
+    Beneficiary,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Level,
+    beneficiary_search_key,
+)
 from cep_core.errors import CaseNotFound, VersionConflict
 from cep_core.storage.ids import new_id
-from cep_core.storage.tables import beneficiaries, case_events, cases
+from cep_core.storage.tables import SEARCH_NAME_LENGTH, beneficiaries, case_events, cases
 
 _encoder = msgspec.json.Encoder()
 _case_decoder = msgspec.json.Decoder(Case)
@@ -55,6 +63,9 @@ class BeneficiaryRepository(_Scoped):
                 doc=_encoder.encode(beneficiary).decode(),
                 created_at=beneficiary.created_at,
                 updated_at=beneficiary.created_at,
+                search_name=beneficiary_search_key(beneficiary.first_name, beneficiary.last_name)[
+                    :SEARCH_NAME_LENGTH
+                ],
             )
         )
 
@@ -65,6 +76,19 @@ class BeneficiaryRepository(_Scoped):
             )
         ).scalar_one_or_none()
         return None if doc is None else _beneficiary_decoder.decode(doc)
+
+    def get_many(self, beneficiary_ids: Sequence[str]) -> dict[str, Beneficiary]:
+        """The people among `beneficiary_ids` this operator has, by id (a page's worth)."""
+        if not beneficiary_ids:
+            return {}
+        docs = self.connection.execute(
+            select(beneficiaries.c.doc).where(
+                beneficiaries.c.id.in_(sorted(set(beneficiary_ids))),
+                beneficiaries.c.operator == self.operator,
+            )
+        ).scalars()
+        found = [_beneficiary_decoder.decode(doc) for doc in docs]
+        return {person.id: person for person in found}
 
     def count(self) -> int:
         return int(
@@ -122,15 +146,21 @@ class CaseRepository(_Scoped):
         self,
         *,
         status: CaseStatus | None = None,
+        level: Level | None = None,
         counsellor_id: str | None = None,
         beneficiary_id: str | None = None,
+        name_terms: Sequence[str] = (),
         after: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Case]:
-        """Newest first, by (updated_at, id) descending; `after` is the last row of a page."""
+        """Newest first, by (updated_at, id) descending; `after` is the last row of a page.
+
+        `name_terms` are `search_key` words: a case matches when its beneficiary's name
+        contains every one of them.
+        """
         conditions = [
             cases.c.operator == self.operator,
-            *_filters(status, counsellor_id, beneficiary_id),
+            *_filters(status, counsellor_id, beneficiary_id, level, name_terms),
         ]
         if after is not None:
             updated_at, case_id = after
@@ -152,8 +182,10 @@ class CaseRepository(_Scoped):
         self,
         *,
         status: CaseStatus | None = None,
+        level: Level | None = None,
         counsellor_id: str | None = None,
         beneficiary_id: str | None = None,
+        name_terms: Sequence[str] = (),
     ) -> int:
         return int(
             self.connection.execute(
@@ -161,7 +193,7 @@ class CaseRepository(_Scoped):
                 .select_from(cases)
                 .where(
                     cases.c.operator == self.operator,
-                    *_filters(status, counsellor_id, beneficiary_id),
+                    *_filters(status, counsellor_id, beneficiary_id, level, name_terms),
                 )
             ).scalar_one()
         )
@@ -303,13 +335,32 @@ def _case_from_row(row: Any) -> Case:
 
 
 def _filters(
-    status: CaseStatus | None, counsellor_id: str | None, beneficiary_id: str | None
+    status: CaseStatus | None,
+    counsellor_id: str | None,
+    beneficiary_id: str | None,
+    level: Level | None = None,
+    name_terms: Sequence[str] = (),
 ) -> Sequence[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if status is not None:
         conditions.append(cases.c.status == status.value)
+    if level is not None:
+        conditions.append(cases.c.level == int(level))
     if counsellor_id is not None:
         conditions.append(cases.c.counsellor_id == counsellor_id)
     if beneficiary_id is not None:
         conditions.append(cases.c.beneficiary_id == beneficiary_id)
+    if name_terms:
+        # Terms are search keys: [0-9a-z] words only, so no LIKE wildcard can slip in.
+        if any(not _TERM.match(term) for term in name_terms):
+            raise ValueError("name terms must be search_key words")
+        matching = select(beneficiaries.c.id).where(
+            beneficiaries.c.id == cases.c.beneficiary_id,
+            beneficiaries.c.operator == cases.c.operator,
+            *(beneficiaries.c.search_name.like(f"%{term}%") for term in name_terms),
+        )
+        conditions.append(matching.exists())
     return conditions
+
+
+_TERM = re.compile(r"^[0-9a-z]+$")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,6 +28,7 @@ ID_LENGTH = 36
 OPERATOR_LENGTH = 64
 ACTOR_LENGTH = 64
 REASON_LENGTH = 500
+SEARCH_NAME_LENGTH = 500
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -46,6 +48,8 @@ beneficiaries = Table(
     Column("doc", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The name without accents or case (`domain.case.search_key`), for name search.
+    Column("search_name", String(SEARCH_NAME_LENGTH), nullable=True),
     # Target of the composite foreign key from cases: same person, same operator.
     UniqueConstraint("id", "operator"),
     Index("ix_beneficiaries_operator_created", "operator", "created_at", "id"),
@@ -74,6 +78,7 @@ cases = Table(
     Index("ix_cases_operator_updated", "operator", "updated_at", "id"),
     Index("ix_cases_operator_status", "operator", "status", "updated_at", "id"),
     Index("ix_cases_operator_counsellor", "operator", "counsellor_id", "updated_at", "id"),
+    Index("ix_cases_operator_level", "operator", "level", "updated_at", "id"),
     Index("ix_cases_operator_beneficiary", "operator", "beneficiary_id"),
 )
 
@@ -94,4 +99,26 @@ case_events = Table(
     UniqueConstraint("case_id", "seq"),
     CheckConstraint("seq >= 1", name="seq_positive"),
     Index("ix_case_events_operator_at", "operator", "at"),
+)
+
+# Documents de synthèse: one row per version, the PDF with it (see migration 0003).
+syntheses = Table(
+    "syntheses",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("case_id", String(ID_LENGTH), nullable=False),
+    Column("operator", String(OPERATOR_LENGTH), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("author", String(ACTOR_LENGTH), nullable=True),
+    Column("size", Integer, nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    ForeignKeyConstraint(["case_id", "operator"], ["cases.id", "cases.operator"]),
+    UniqueConstraint("case_id", "level", "version"),
+    CheckConstraint("level IN (1, 2)", name="level_known"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("size >= 0", name="size_positive"),
+    Index("ix_syntheses_operator_case", "operator", "case_id", "level", "version"),
 )

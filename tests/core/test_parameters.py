@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date
+from typing import Annotated
 
+import msgspec
 import pytest
 
 from cep_core import ParameterError, ParameterSet
@@ -97,3 +100,26 @@ def test_contact_and_labels_from_parameters() -> None:
         (date(2008, 12, 19), "Pôle emploi"),
         (date(2024, 1, 1), "France Travail"),
     ]
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Item(msgspec.Struct):
+    colour: Annotated[Colour, msgspec.Meta(title="Couleur")] | None = None
+
+
+class Order(msgspec.Struct):
+    items: Annotated[list[Item], msgspec.Meta(max_length=3)]
+
+
+def test_enum_choices_are_listed_through_meta_and_lists() -> None:
+    from cep_core.validation import issues_from_msgspec_error
+
+    with pytest.raises(msgspec.ValidationError) as caught:
+        msgspec.json.decode(b'{"items": [{"colour": "green"}]}', type=Order)
+    [issue] = issues_from_msgspec_error(caught.value, Order)
+    assert issue.path == "items[0].colour"
+    assert issue.message.endswith("Valeurs possibles : blue, red.")

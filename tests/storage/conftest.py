@@ -13,7 +13,16 @@ from typing import Protocol
 
 import pytest
 
-from cep_core import CaseEvent, DatedLabel, OperatorContext, PluginInfo, PluginKind, hookimpl
+from cep_core import (
+    CaseEvent,
+    Competence,
+    DatedLabel,
+    OperatorContext,
+    PluginInfo,
+    PluginKind,
+    Situation,
+    hookimpl,
+)
 from cep_core.kit import Kit
 from cep_core.services.cases import CaseService
 from cep_core.settings import Settings
@@ -23,7 +32,8 @@ OPERATORS = ("op_a", "op_b")
 
 
 class FakeOperator:
-    """An operator plugin with nothing but an identity and an event listener."""
+    """An operator plugin with an identity, an event listener and a competence for everyone
+    (``competent = False`` makes the orientation leave it out)."""
 
     operator_id = "?"
 
@@ -31,6 +41,16 @@ class FakeOperator:
         self.events: list[tuple[OperatorContext, CaseEvent]] = []
         self.fail_on_events = False
         self.on_event: Callable[[OperatorContext, CaseEvent], None] | None = None
+        self.competent = True
+
+    @hookimpl
+    def cep_assess_competence(self, situation: Situation) -> Competence:
+        return Competence(
+            operator=self.operator_id,
+            competent=self.competent,
+            name=f"Opérateur {self.operator_id}",
+            reason="Compétent pour tous." if self.competent else "Compétent pour personne.",
+        )
 
     @hookimpl
     def cep_plugin_info(self) -> PluginInfo:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from cep_core.web.api.funding import FundingController
 from cep_core.web.api.orientation import OrientationController
 from cep_core.web.body import strict_json_body
 
@@ -14,6 +15,6 @@ def api_router() -> Router:
     """Version 1 of the API; every JSON body under it is decoded strictly (wrong type: 400)."""
     return Router(
         path=API_PREFIX,
-        route_handlers=[OrientationController],
+        route_handlers=[OrientationController, FundingController],
         before_request=strict_json_body,
     )

@@ -10,6 +10,13 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 
+from cep_cap_emploi.flow import (  # noqa: F401 (hooks re-exported for registration)
+    cep_intake_form,
+    cep_session_steps,
+    cep_validate_intake,
+    cep_validate_step,
+)
+from cep_cap_emploi.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
 from cep_core import (
     Competence,
     Contact,

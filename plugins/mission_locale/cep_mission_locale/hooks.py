@@ -21,6 +21,12 @@ from cep_core import (
     Theme,
     hookimpl,
 )
+from cep_mission_locale.flow import (  # noqa: F401 (hooks re-exported for registration)
+    cep_intake_form,
+    cep_session_steps,
+    cep_validate_intake,
+    cep_validate_step,
+)
 
 PLUGIN_ID = "mission_locale"
 

@@ -23,6 +23,13 @@ from cep_core import (
     Theme,
     hookimpl,
 )
+from cep_pole_emploi.flow import (  # noqa: F401 (hooks re-exported for registration)
+    cep_intake_form,
+    cep_session_steps,
+    cep_validate_intake,
+    cep_validate_step,
+)
+from cep_pole_emploi.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
 
 PLUGIN_ID = "pole_emploi"
 

@@ -34,6 +34,13 @@ from cep_core import (
     region,
     regions,
 )
+from cep_regional.flow import (  # noqa: F401 (hooks re-exported for registration)
+    cep_intake_form,
+    cep_session_steps,
+    cep_validate_intake,
+    cep_validate_step,
+)
+from cep_regional.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
 
 PLUGIN_ID = "regional"
 OVERRIDE_ENV = "CEP_REGIONAL_OPERATORS_FILE"
