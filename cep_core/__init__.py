@@ -57,7 +57,12 @@ from cep_core.domain.parameters import DatedValue, Parameter, ParameterError, Pa
 from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme, dated_labels
 from cep_core.domain.regions import Region, region, regions
 from cep_core.domain.reporting import IndicatorDefinition
-from cep_core.domain.rules import FundingParameters, funding_parameters, ptp_eligibility
+from cep_core.domain.rules import (
+    FundingParameters,
+    add_months,
+    funding_parameters,
+    ptp_eligibility,
+)
 from cep_core.domain.situation import Situation, Status, age_on
 from cep_core.domain.steps import (
     LEVEL_ONE_RECORD,
@@ -75,6 +80,20 @@ from cep_core.domain.steps import (
     ServiceKind,
 )
 from cep_core.domain.synthesis import RenderRequest, SynthesisSection, TemplateRef
+from cep_core.flows import (
+    LabelledChoice,
+    StepCheck,
+    date_in_future,
+    duplicate_choices,
+    french_date,
+    intake_as,
+    issue,
+    load_answers,
+    stored_intake,
+    unreadable_answers,
+    validate_intake_with,
+    validate_step_with,
+)
 from cep_core.markers import hookimpl
 from cep_core.settings import Settings
 
@@ -120,6 +139,7 @@ __all__ = [
     "IntakeRecord",
     "Issue",
     "Kit",
+    "LabelledChoice",
     "Level",
     "Level1Record",
     "Level1Referral",
@@ -149,6 +169,7 @@ __all__ = [
     "Settings",
     "Situation",
     "Status",
+    "StepCheck",
     "StepDefinition",
     "StepRecord",
     "SynthesisSection",
@@ -157,16 +178,27 @@ __all__ = [
     "TrainingKind",
     "Transition",
     "__version__",
+    "add_months",
     "age_on",
     "create_app",
+    "date_in_future",
     "dated_labels",
+    "duplicate_choices",
     "format_euros",
+    "french_date",
     "funding_parameters",
     "hookimpl",
+    "intake_as",
+    "issue",
+    "load_answers",
     "parse_euros",
     "ptp_eligibility",
     "region",
     "regions",
+    "stored_intake",
+    "unreadable_answers",
+    "validate_intake_with",
+    "validate_step_with",
 ]
 
 

@@ -83,7 +83,7 @@ class Kit:
     def cases(self) -> CaseService:
         from cep_core.services.cases import CaseService
 
-        return CaseService(self.database, self.hooks, clock=self.clock)
+        return CaseService(self.database, self.hooks, clock=self.clock, funding=self.funding)
 
     def close(self) -> None:
         if "database" in self.__dict__:

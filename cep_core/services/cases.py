@@ -29,7 +29,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
@@ -64,6 +64,7 @@ from cep_core.domain.forms import (
     StepDefinition,
     unbounded_fields,
 )
+from cep_core.domain.funding import CddKind, ContractKind, ParticipationPayer, TrainingKind
 from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.lifecycle import (
     TERMINAL,
@@ -78,7 +79,10 @@ from cep_core.domain.situation import Situation
 from cep_core.domain.steps import (
     CORE_STEPS,
     LEVEL_ONE_RECORD,
+    LEVEL_TWO_ACTION_PLAN,
     LevelProgress,
+    PlannedService,
+    ServiceKind,
     StepState,
     check_core_step,
     level_progress,
@@ -94,6 +98,16 @@ from cep_core.errors import (
     VersionConflict,
 )
 from cep_core.plugins import Hooks
+from cep_core.services.funding import (
+    Euros,
+    FunderQuery,
+    FundingService,
+    Months,
+    SimulationQuery,
+    SituationQuery,
+    TrainingQuery,
+    to_domain,
+)
 from cep_core.services.orientation import OrientationService
 from cep_core.storage.database import Database
 from cep_core.storage.ids import new_id
@@ -229,6 +243,105 @@ class StepSaved(msgspec.Struct, frozen=True, kw_only=True):
     issues: tuple[Issue, ...] = ()
 
 
+class CaseTraining(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The service of the action plan to fund, and what the action plan does not say of it.
+
+    Its kind, title, certification code, Qualiopi status and dates are read from the action
+    plan; ``kind`` overrides the kind derived from the service's (a driving licence, say).
+    """
+
+    service: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=19,
+            title="Prestation du plan d'action",
+            description="Rang, à partir de 0, du dispositif ou de la prestation à financer "
+            "dans le plan d'action du dossier.",
+        ),
+    ] = 0
+    cost_eur: Annotated[Euros, msgspec.Meta(title="Prix de l'action (frais pédagogiques, TTC)")]
+    kind: Annotated[TrainingKind, msgspec.Meta(title="Nature de l'action")] | None = None
+    hours: Annotated[int, msgspec.Meta(ge=0, le=10_000, title="Durée en heures")] | None = None
+    other_costs_eur: Annotated[
+        Euros, msgspec.Meta(title="Frais annexes (transport, repas, hébergement)")
+    ] = 0
+    ptp: Annotated[
+        bool, msgspec.Meta(title="Action envisagée en projet de transition professionnelle")
+    ] = False
+    part_time: Annotated[bool, msgspec.Meta(title="Formation à temps partiel")] = False
+    vae_applications_this_year: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=20,
+            title="Demandes de VAE déjà déposées cette année pour la même certification",
+        ),
+    ] = 0
+
+
+class CaseFundingFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The person's facts funding reads that the case does not hold: the simulator's
+    ``situation`` without the status, disability recognition, registration and region, which
+    come from the case's situation."""
+
+    cpf_balance_eur: Annotated[Euros, msgspec.Meta(title="Solde du CPF")] | None = None
+    employer_topup_eur: Annotated[Euros, msgspec.Meta(title="Abondement de l'employeur")] = 0
+    contract: ContractKind | None = None
+    cdd_kind: CddKind | None = None
+    cdd_end_date: date | None = None
+    months_salaried_total: Months = 0
+    months_current_employer: Months = 0
+    months_salaried_last_60: Annotated[int, msgspec.Meta(ge=0, le=60)] = 0
+    months_cdd_last_12: Annotated[int, msgspec.Meta(ge=0, le=12)] = 0
+    low_qualified: bool = False
+    working_time_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] = 100
+    activity_months_this_year: Annotated[int, msgspec.Meta(ge=0, le=12)] = 12
+    reference_monthly_salary_eur: Euros | None = None
+    reemployed_after_dismissal: bool = False
+    occupational_disease_absence: bool = False
+    absence_months_last_24: Annotated[int, msgspec.Meta(ge=0, le=24)] = 0
+    days_worked_last_60_months: Annotated[int, msgspec.Meta(ge=0, le=1830)] | None = None
+    c2p_points_used: bool = False
+    atmp_reconversion_topup: bool = False
+    employer_headcount: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None = None
+    professional_reviews_held: bool | None = None
+    non_compulsory_training: bool | None = None
+
+
+class FundingPlanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What `CaseService.attach_funding_plan` needs beyond the case (same shape and meaning
+    as the simulator's query, ``POST /api/v1/funding/simulate``)."""
+
+    training: CaseTraining
+    situation: CaseFundingFacts = CaseFundingFacts()
+    purchase_date: (
+        Annotated[
+            date,
+            msgspec.Meta(
+                title="Date d'achat", description="Aujourd'hui, en France, quand elle est absente."
+            ),
+        ]
+        | None
+    ) = None
+    participation_payer: ParticipationPayer = ParticipationPayer.HOLDER
+    funders: Annotated[list[FunderQuery], msgspec.Meta(max_length=20)] = []
+
+
+# The situation fields of the simulator's query that the case's own situation answers.
+FUNDING_FACTS_FROM_CASE = ("status", "disability_recognition", "registered_jobseeker", "region")
+
+# What the funding rules price for each kind of action-plan service (a training is a
+# certification when it names an RNCP or RS code); `CaseTraining.kind` overrides it.
+SERVICE_TRAINING_KINDS: dict[ServiceKind, TrainingKind] = {
+    ServiceKind.TRAINING: TrainingKind.OTHER,
+    ServiceKind.SKILLS_ASSESSMENT: TrainingKind.BILAN,
+    ServiceKind.VAE: TrainingKind.VAE,
+    ServiceKind.BUSINESS_SUPPORT: TrainingKind.CREATION,
+    ServiceKind.OTHER: TrainingKind.OTHER,
+}
+
+
 class _Line(msgspec.Struct, frozen=True, kw_only=True):
     """A journal line to append with a write."""
 
@@ -239,11 +352,19 @@ class _Line(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CaseService:
-    def __init__(self, database: Database, hooks: Hooks, *, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        hooks: Hooks,
+        *,
+        clock: Clock,
+        funding: FundingService | None = None,
+    ) -> None:
         self._database = database
         self._hooks = hooks
         self._clock = clock
         self._orientation = OrientationService(hooks)
+        self.funding = funding or FundingService(hooks)
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -1009,6 +1130,63 @@ class CaseService:
             return missing_steps_issues([(i, titles[i]) for i in progress.missing], level)
         return []
 
+    # -- funding plan ----------------------------------------------------------------------
+
+    def attach_funding_plan(
+        self,
+        operator: str,
+        case_id: str,
+        request: FundingPlanRequest,
+        *,
+        expected_version: int,
+        actor: str | None = None,
+    ) -> Case:
+        """Price one service of the case's action plan and store the plan with the case.
+
+        The case gives what it knows: the person's status, disability recognition,
+        registration and region (its situation), the service's kind, title, certification
+        code, Qualiopi status and dates (its completed action plan); `request` the rest
+        (price, hours, CPF balance, contract, funders' answers...). Both go through the
+        simulator's own conversion (`to_domain`) into `FundingService.plan_for_case`, so for
+        the same facts the figures are the simulator's — except funders that only another
+        operator's plugin offers, since a case's plan asks its own operator only.
+
+        Refuses, writing nothing: `CaseStateConflict` when the case is closed or referred or
+        its action plan is not completed or funds nothing; `InvalidInput` for a bad request
+        (paths as in the simulator: ``training.cost_eur``, ``situation.cpf_balance_eur``,
+        the action plan's dates under ``steps.level2.action_plan``) or a plan the checks
+        (``cep_check_funding_plan``) find unacceptable (paths under ``funding_plan``).
+        Attaching again replaces the plan; the journal line's reason is the action's kind.
+        """
+        case = self._load_for_write(operator, case_id, expected_version)
+        _ensure_open(case, "l'ajout d'un plan de financement")
+        checked, issues = decode_input(FundingPlanRequest, msgspec.to_builtins(request))
+        issues += _bounded("actor", actor)
+        if checked is None or issues:
+            raise InvalidInput(issues)
+        index = checked.training.service
+        service = _service_to_fund(case, index)
+        ctx = self._context(operator, actor)
+        query = _simulation_query(case, service, checked)
+        try:
+            given = to_domain(query, ctx.today, self.funding.parameters)
+        except InvalidInput as exc:
+            raise InvalidInput([_funding_issue(issue, index) for issue in exc.issues]) from exc
+        funding_plan, problems = self.funding.plan_for_case(
+            ctx,
+            given.project,
+            given.situation,
+            purchase_date=given.purchase_date,
+            decisions=given.decisions,
+            participation_payer=given.participation_payer,
+        )
+        if problems:
+            raise InvalidInput([_prefixed(issue, "funding_plan") for issue in problems])
+        now = self._now()
+        after = msgspec.structs.replace(case, funding_plan=funding_plan, updated_at=now)
+        line = _Line(kind="funding_plan_attached", reason=given.project.kind.value)
+        return self._store(ctx, after, [line])
+
     # -- plumbing --------------------------------------------------------------------------
 
     def _load(self, operator: str, case_id: str) -> Case:
@@ -1291,6 +1469,109 @@ def _with_referral(
         referral=Referral(target_operator=target, reason=reason, note=note, at=now, by=actor),
         steps={**case.steps, LEVEL_ONE_RECORD: record},
     )
+
+
+_ACTION_PLAN_PATH = f"steps.{LEVEL_TWO_ACTION_PLAN}"
+
+
+def _service_to_fund(case: Case, index: int) -> PlannedService:
+    """The `index`-th service of the case's completed action plan, or why there is none."""
+    record = case.steps.get(LEVEL_TWO_ACTION_PLAN)
+    if record is None or not record.completed:
+        raise CaseStateConflict(
+            [
+                Issue(
+                    path=_ACTION_PLAN_PATH,
+                    code="step_incomplete",
+                    message="Terminez d'abord le plan d'action : le plan de financement porte "
+                    "sur l'un de ses dispositifs ou prestations.",
+                )
+            ]
+        )
+    try:
+        services = msgspec.convert(record.data.get("services", []), tuple[PlannedService, ...])
+    except msgspec.ValidationError as exc:  # a replacing step that reshaped the services
+        raise CaseStateConflict(
+            [
+                Issue(
+                    path=f"{_ACTION_PLAN_PATH}.services",
+                    code="unreadable",
+                    message="Les dispositifs du plan d'action ne peuvent pas être lus pour "
+                    "établir un plan de financement.",
+                )
+            ]
+        ) from exc
+    if not services:
+        raise CaseStateConflict(
+            [
+                Issue(
+                    path=f"{_ACTION_PLAN_PATH}.services",
+                    code="nothing_to_fund",
+                    message="Le plan d'action ne mobilise aucun dispositif ni prestation : il "
+                    "n'y a rien à financer.",
+                )
+            ]
+        )
+    if index >= len(services):
+        raise InvalidInput(
+            [
+                Issue(
+                    path="training.service",
+                    code="out_of_range",
+                    message=f"Le plan d'action compte {len(services)} dispositif(s) ou "
+                    f"prestation(s) : choisissez un rang de 0 à {len(services) - 1}.",
+                )
+            ]
+        )
+    return services[index]
+
+
+def _simulation_query(
+    case: Case, service: PlannedService, request: FundingPlanRequest
+) -> SimulationQuery:
+    """The simulator's query for these facts: the case's, then the request's."""
+    training = request.training
+    kind = training.kind or SERVICE_TRAINING_KINDS[service.kind]
+    if (
+        training.kind is None
+        and service.kind is ServiceKind.TRAINING
+        and service.certification_code
+    ):
+        kind = TrainingKind.CERTIFICATION
+    facts = msgspec.structs.asdict(request.situation)
+    for name in FUNDING_FACTS_FROM_CASE:
+        facts[name] = getattr(case.situation, name)
+    return SimulationQuery(
+        training=TrainingQuery(
+            cost_eur=training.cost_eur,
+            kind=kind,
+            hours=training.hours,
+            certification_code=service.certification_code,
+            qualiopi=service.provider_qualiopi,
+            start_date=service.start,
+            end_date=service.end,
+            other_costs_eur=training.other_costs_eur,
+            title=service.label,
+            ptp=training.ptp,
+            part_time=training.part_time,
+            vae_applications_this_year=training.vae_applications_this_year,
+        ),
+        situation=SituationQuery(**facts),
+        purchase_date=request.purchase_date,
+        participation_payer=request.participation_payer,
+        funders=request.funders,
+    )
+
+
+def _funding_issue(issue: Issue, index: int) -> Issue:
+    """Point an issue about a fact read from the action plan at the action plan."""
+    moved = {
+        "training.start_date": f"{_ACTION_PLAN_PATH}.services[{index}].start",
+        "training.end_date": f"{_ACTION_PLAN_PATH}.services[{index}].end",
+    }
+    if issue.path in moved:
+        return msgspec.structs.replace(issue, path=moved[issue.path])
+    return issue
 
 
 # -- input checks ----------------------------------------------------------------------------

@@ -554,17 +554,15 @@ class FundingService:
             options = core_options(given.project, given.situation, given.purchase_date, params)
         except ParameterError as exc:
             raise PluginFailure(PLUGIN_ID, "cep_funding_options", exc) from exc
-        for operator in self._hooks.operators():
-            ctx = OperatorContext(operator=operator.id, today=given.purchase_date)
-            try:
-                found = self._hooks.funding_options(ctx, given.project, given.situation)
-            except PluginFailure as failure:
-                warnings.append(
-                    f"Les financements proposés par le module « {failure.plugin} » sont "
-                    "momentanément indisponibles : ils ne figurent pas dans ce plan."
-                )
-                continue
-            options.extend(o for o in found if isinstance(o, FundingOption))
+        found, unavailable = self._options_of_every_operator(
+            given.project, given.situation, given.purchase_date
+        )
+        options.extend(found)
+        warnings.extend(
+            f"Les financements proposés par le module « {plugin} » sont momentanément "
+            "indisponibles : ils ne figurent pas dans ce plan."
+            for plugin in unavailable
+        )
         request = FundingRequest(
             project=given.project,
             situation=given.situation,
@@ -582,6 +580,23 @@ class FundingService:
         all_warnings = [*plan.warnings, *warnings, *(issue.message for issue in issues)]
         return Simulation(plan=plan, warnings=tuple(dict.fromkeys(all_warnings)))
 
+    def _options_of_every_operator(
+        self, project: Project, situation: FundingSituation, when: date
+    ) -> tuple[list[FundingOption], list[str]]:
+        """Every installed operator's options, each asked on its own (scoped); the plugins that
+        failed are returned by name instead of failing the whole plan."""
+        options: list[FundingOption] = []
+        unavailable: list[str] = []
+        for operator in self._hooks.operators():
+            ctx = OperatorContext(operator=operator.id, today=when)
+            try:
+                found = self._hooks.funding_options(ctx, project, situation)
+            except PluginFailure as failure:
+                unavailable.append(failure.plugin)
+                continue
+            options.extend(o for o in found if isinstance(o, FundingOption))
+        return options, unavailable
+
     # -- a case's plan -----------------------------------------------------------------------
 
     def plan_for_case(
@@ -596,12 +611,16 @@ class FundingService:
     ) -> tuple[FundingPlan, list[Issue]]:
         """The plan of a case's action plan, through the operator's hooks, and its problems.
 
-        Options come from the case's operator (and the core's default plugin); the plan from
-        ``cep_build_funding_plan`` (the default builder is `build_plan`); the problems from
-        ``cep_check_funding_plan`` — a plan with problems must not be stored as agreed.
-        Attaching it to the case is ``replace(case, funding_plan=plan)``.
+        Options come from the case's operator (and the core's default plugin) first, then from
+        every other operator, as in the simulator: funding depends on the person, not on who
+        gives the CEP (a job seeker followed by Cap emploi may still get France Travail's
+        top-up), so the simulator and the case plan agree for the same input. The plan comes
+        from ``cep_build_funding_plan`` (the default builder is `build_plan`), the problems
+        from ``cep_check_funding_plan`` — a plan with problems must not be stored as agreed.
         """
-        options = self._hooks.funding_options(ctx, project, situation)
+        options = list(self._hooks.funding_options(ctx, project, situation))
+        others, _unavailable = self._options_of_every_operator(project, situation, ctx.today)
+        options.extend(others)
         request = FundingRequest(
             project=project,
             situation=situation,

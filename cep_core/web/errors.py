@@ -24,14 +24,24 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_412_PRECONDITION_FAILED,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
 
 from cep_core.domain.issues import InvalidInput, Issue
-from cep_core.errors import PluginFailure, UnknownOperator
+from cep_core.errors import (
+    CaseNotFound,
+    CaseStateConflict,
+    PluginFailure,
+    UnknownOperator,
+    UnknownStep,
+    VersionConflict,
+)
 from cep_core.validation import issue_from_decode_error, issue_from_msgspec
+from cep_core.web.concurrency import entity_tag
 from cep_core.web.schemas import Problem, ProblemIssue
 
 log = logging.getLogger("cep_core.web")
@@ -46,9 +56,11 @@ TITLES: Final[Mapping[int, str]] = {
     405: "Méthode non autorisée",
     406: "Format de réponse non disponible",
     409: "Conflit",
+    412: "Précondition échouée",
     413: "Requête trop volumineuse",
     415: "Type de contenu non pris en charge",
     422: "Requête impossible à traiter",
+    428: "Précondition requise",
     429: "Trop de requêtes",
     500: "Erreur interne",
     503: "Service momentanément indisponible",
@@ -169,6 +181,27 @@ def handle_unknown_operator(request: Request[Any, Any, Any], exc: UnknownOperato
     return problem_response(HTTP_404_NOT_FOUND, str(exc))
 
 
+def handle_case_not_found(
+    request: Request[Any, Any, Any], exc: CaseNotFound | UnknownStep
+) -> Response[Any]:
+    """No such case for the caller's operator (another operator's case included, SEC-01),
+    or no such step in the case's flow."""
+    return problem_response(HTTP_404_NOT_FOUND, str(exc))
+
+
+def handle_case_state_conflict(
+    request: Request[Any, Any, Any], exc: CaseStateConflict
+) -> Response[Any]:
+    """The case's state forbids the change (a forbidden transition, missing steps, a veto)."""
+    return problem_response(HTTP_409_CONFLICT, str(exc), exc.issues)
+
+
+def handle_version_conflict(request: Request[Any, Any, Any], exc: VersionConflict) -> Response[Any]:
+    """The case moved on since the client read it (REL-11): 412, with the current ETag."""
+    headers = {} if exc.actual is None else {"ETag": entity_tag(exc.case_id, exc.actual)}
+    return problem_response(HTTP_412_PRECONDITION_FAILED, str(exc), headers=headers)
+
+
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A bug: log it with its traceback, answer a generic French message and nothing else."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -188,5 +221,9 @@ def exception_handlers() -> ExceptionHandlersMap:
         InvalidInput: handle_invalid_input,
         PluginFailure: handle_plugin_failure,
         UnknownOperator: handle_unknown_operator,
+        CaseNotFound: handle_case_not_found,
+        UnknownStep: handle_case_not_found,
+        CaseStateConflict: handle_case_state_conflict,
+        VersionConflict: handle_version_conflict,
         Exception: handle_internal_error,
     }

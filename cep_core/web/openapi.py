@@ -18,7 +18,7 @@ from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugi
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Example, Schema
+from litestar.openapi.spec import Components, Example, Schema, SecurityScheme
 
 from cep_core._version import __version__
 from cep_core.web.errors import PROBLEM_MEDIA_TYPE
@@ -77,8 +77,22 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=(
             "API du kit du Conseil en évolution professionnelle (CEP) : orientation vers les "
-            "opérateurs compétents. Toutes les erreurs suivent un même format "
-            "(application/problem+json, RFC 9457), en français."
+            "opérateurs compétents, simulation de financement, dossiers. Toutes les erreurs "
+            "suivent un même format (application/problem+json, RFC 9457), en français. "
+            "Les dossiers demandent un jeton (``Authorization: Bearer <jeton>``) et agissent "
+            "pour l'opérateur de ce jeton. Chaque dossier porte une version : les réponses "
+            'l\'envoient dans ``ETag`` (ETag fort ``"<identifiant>-<version>"``), toute '
+            "modification la renvoie dans ``If-Match`` — 428 sans lui, 412 s'il est périmé."
+        ),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="Jeton d'API configuré par CEP_API_TOKENS "
+                    "(opérateur:acteur:jeton) ; il fixe l'opérateur et l'acteur des appels.",
+                )
+            }
         ),
         path=OPENAPI_PATH,
         render_plugins=[JsonRenderPlugin()],
@@ -89,9 +103,14 @@ def openapi_config() -> OpenAPIConfig:
 PROBLEM_DESCRIPTIONS: dict[int, str] = {
     400: "Requête invalide : corps non JSON, champ inconnu, manquant ou mal typé, date "
     "impossible, région inconnue. ``errors`` donne le chemin de chaque champ en cause.",
+    401: "Authentification requise : jeton absent, inconnu ou révoqué.",
+    403: "Accès refusé.",
     404: "Ressource introuvable.",
     405: "Méthode HTTP non acceptée à cette adresse.",
+    409: "L'état de la ressource refuse la modification ; ``errors`` dit pourquoi.",
+    412: "La ressource a changé depuis sa lecture (``If-Match`` périmé) ; rien n'a été écrit.",
     413: "Corps de requête trop volumineux (1 Mo au plus).",
+    428: "En-tête ``If-Match`` obligatoire.",
     500: "Erreur interne, sans détail technique (elle est journalisée côté serveur).",
     503: "Un module (plugin) d'opérateur ou la politique d'orientation a échoué ; réessayez "
     "plus tard.",
@@ -110,6 +129,37 @@ PROBLEM_EXAMPLES: dict[int, dict[str, object]] = {
                 "code": "invalid_date",
             }
         ],
+    },
+    409: {
+        "status": 409,
+        "title": "Conflit",
+        "detail": "Changement de statut refusé : Impossible de démarrer le niveau 2 "
+        "(accompagnement personnalisé) : le dossier est en pause. Reprenez-le d'abord (la reprise "
+        "est possible à tout moment).",
+        "errors": [
+            {
+                "path": "status",
+                "message": "Impossible de démarrer le niveau 2 (accompagnement personnalisé) : "
+                "le dossier est en pause. Reprenez-le d'abord (la reprise est possible à tout "
+                "moment).",
+                "code": "transition_refused",
+            }
+        ],
+    },
+    412: {
+        "status": 412,
+        "title": "Précondition échouée",
+        "detail": "Ce dossier a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert. "
+        "Rechargez-le, vérifiez les changements, puis refaites votre modification.",
+        "errors": [],
+    },
+    428: {
+        "status": 428,
+        "title": "Précondition requise",
+        "detail": "Modification refusée : envoyez l'en-tête « If-Match » avec l'ETag du dossier, "
+        "obtenu en le lisant (GET). Il garantit que vous modifiez la version que vous avez sous "
+        "les yeux.",
+        "errors": [],
     },
     503: {
         "status": 503,

@@ -10,13 +10,13 @@ target companies, milestones) follows the project.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
+import cep_core
 from cep_core import (
     Case,
     FormChannel,
@@ -24,14 +24,20 @@ from cep_core import (
     Issue,
     Level,
     OperatorContext,
+    StepCheck,
     StepDefinition,
+    date_in_future,
+    duplicate_choices,
+    french_date,
     hookimpl,
+    intake_as,
+    issue,
+    validate_intake_with,
+    validate_step_with,
 )
 
 PLUGIN_ID = "apec"
 CORE_PROJECT = "level2.project"
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
 Item = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -43,12 +49,12 @@ YearlyCents = Annotated[int, msgspec.Meta(ge=0, le=1_000_000_000)]
 # -- closed choices ----------------------------------------------------------------------------
 
 
-class LabelledChoice(enum.StrEnum):
-    """A closed choice: ASCII value stored, French `label` shown."""
+class LabelledChoice(cep_core.LabelledChoice):
+    """This operator's closed choices; their French labels are in `LABELS`."""
 
-    @property
-    def label(self) -> str:
-        return LABELS[type(self)][self]
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        return LABELS[cls]
 
 
 class CadreBasis(LabelledChoice):
@@ -232,17 +238,17 @@ def check_intake(today: date, answers: ApecIntake) -> list[Issue]:
     ended = answers.position_ended_on
     if answers.position_current and ended is not None:
         issues.append(
-            _issue(
+            issue(
                 "position_ended_on",
                 "inconsistent",
                 "Un poste occupé actuellement n'a pas de date de fin.",
             )
         )
     if ended is not None and ended > today:
-        issues.append(_future("position_ended_on", ended))
+        issues.append(date_in_future("position_ended_on", ended))
     if answers.team_size is not None and not answers.manages_team:
         issues.append(
-            _issue(
+            issue(
                 "team_size",
                 "inconsistent",
                 "Une taille d'équipe suppose d'encadrer : cochez « encadre une équipe ».",
@@ -250,7 +256,7 @@ def check_intake(today: date, answers: ApecIntake) -> list[Issue]:
         )
     if answers.graduation_year is not None and answers.graduation_year > today.year:
         issues.append(
-            _issue(
+            issue(
                 "graduation_year",
                 "date_in_future",
                 f"L'année d'obtention du diplôme ({answers.graduation_year}) est à venir.",
@@ -261,7 +267,7 @@ def check_intake(today: date, answers: ApecIntake) -> list[Issue]:
         and answers.cadre_basis is not CadreBasis.YOUNG_GRADUATE
     ):
         issues.append(
-            _issue(
+            issue(
                 "request",
                 "inconsistent",
                 "La recherche d'un premier emploi de cadre concerne les jeunes diplômé(e)s : "
@@ -270,7 +276,7 @@ def check_intake(today: date, answers: ApecIntake) -> list[Issue]:
         )
     if answers.request is Request.EVOLVE_IN_COMPANY and not answers.position_current:
         issues.append(
-            _issue(
+            issue(
                 "request",
                 "inconsistent",
                 "Évoluer dans son entreprise suppose d'y occuper un poste actuellement.",
@@ -396,7 +402,7 @@ def check_situation_review(today: date, case: Case, answers: SituationReview) ->
         and not intake.position_current
     ):
         return [
-            _issue(
+            issue(
                 "employment_risk",
                 "inconsistent",
                 "Un risque sur l'emploi actuel suppose d'occuper un poste, ce que l'accueil "
@@ -411,7 +417,7 @@ def check_positioning(today: date, case: Case, answers: MarketPositioning) -> li
     low, high = answers.target_pay_min_cents, answers.target_pay_max_cents
     if low is not None and high is not None and low > high:
         issues.append(
-            _issue(
+            issue(
                 "target_pay_max_cents",
                 "inconsistent",
                 "La rémunération visée maximale ne peut pas être inférieure à la minimale.",
@@ -419,13 +425,13 @@ def check_positioning(today: date, case: Case, answers: MarketPositioning) -> li
         )
     if len(set(answers.target_rome_codes)) != len(answers.target_rome_codes):
         issues.append(
-            _issue("target_rome_codes", "duplicate", "Chaque code ROME ne figure qu'une fois.")
+            issue("target_rome_codes", "duplicate", "Chaque code ROME ne figure qu'une fois.")
         )
     return issues
 
 
 def check_job_search(today: date, case: Case, answers: JobSearchStrategy) -> list[Issue]:
-    issues = _duplicates("channels", answers.channels)
+    issues = duplicate_choices("channels", answers.channels)
     intake = intake_answers(case)
     if (
         SearchChannel.INTERNAL_MOBILITY in answers.channels
@@ -433,7 +439,7 @@ def check_job_search(today: date, case: Case, answers: JobSearchStrategy) -> lis
         and not intake.position_current
     ):
         issues.append(
-            _issue(
+            issue(
                 "channels",
                 "inconsistent",
                 "La mobilité interne suppose d'occuper un poste, ce que l'accueil n'indique pas.",
@@ -441,16 +447,16 @@ def check_job_search(today: date, case: Case, answers: JobSearchStrategy) -> lis
         )
     if answers.next_review_on is not None and answers.next_review_on < today:
         issues.append(
-            _issue(
+            issue(
                 "next_review_on",
                 "date_in_past",
-                f"Le prochain point d'étape ({_fr(answers.next_review_on)}) est passé.",
+                f"Le prochain point d'étape ({french_date(answers.next_review_on)}) est passé.",
             )
         )
     return issues
 
 
-STEP_CHECKS: dict[str, tuple[type[msgspec.Struct], Callable[[date, Case, Any], list[Issue]]]] = {
+STEP_CHECKS: dict[str, StepCheck] = {
     "apec.situation_review": (SituationReview, check_situation_review),
     "apec.positioning": (MarketPositioning, check_positioning),
     "apec.job_search_strategy": (JobSearchStrategy, check_job_search),
@@ -467,10 +473,7 @@ def cep_intake_form(ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
 
 @hookimpl
 def cep_validate_intake(ctx: OperatorContext, data: Mapping[str, Any]) -> list[Issue]:
-    answers = _load(data, ApecIntake)
-    if answers is None:
-        return [_unreadable("")]
-    return check_intake(ctx.today, answers)
+    return validate_intake_with(ApecIntake, check_intake, ctx.today, data)
 
 
 @hookimpl
@@ -482,31 +485,10 @@ def cep_session_steps(ctx: OperatorContext, level: Level, case: Case) -> list[St
 def cep_validate_step(
     ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
 ) -> list[Issue]:
-    check = STEP_CHECKS.get(step_id)
-    if check is None:
-        return []
-    struct, rule = check
-    answers = _load(data, struct)
-    if answers is None:
-        return [_unreadable(step_id)]
-    return rule(ctx.today, case, answers)
+    return validate_step_with(STEP_CHECKS, ctx.today, case, step_id, data)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _intake(case: Case) -> dict[str, Any]:
-    """The intake answers stored on the case, as plain values (``{}`` when there are none).
-
-    The case lifecycle stores them as ``case.intake.answers`` (the form's Struct through
-    ``to_builtins``); a bare mapping or Struct in ``case.intake`` is read the same way, and a
-    case opened without intake reads as "not known", so only unconditional steps show.
-    """
-    raw = getattr(case, "intake", None)
-    answers = getattr(raw, "answers", raw)
-    if isinstance(answers, msgspec.Struct):
-        answers = msgspec.to_builtins(answers)
-    return dict(answers) if isinstance(answers, Mapping) else {}
 
 
 def intake_answers(case: Case) -> ApecIntake | None:
@@ -515,37 +497,4 @@ def intake_answers(case: Case) -> ApecIntake | None:
     Public answers fit it too (the public form is a subset); funding and synthesis code of
     this plugin read the intake through here.
     """
-    raw = _intake(case)
-    return _load(raw, ApecIntake) if raw else None
-
-
-def _load(data: Mapping[str, Any], struct: type[S]) -> S | None:
-    try:
-        return msgspec.convert(dict(data), struct)
-    except msgspec.ValidationError:
-        return None
-
-
-def _issue(path: str, code: str, message: str) -> Issue:
-    return Issue(path=path, code=code, message=message)
-
-
-def _unreadable(step_id: str) -> Issue:
-    what = f"de l'étape « {step_id} »" if step_id else "d'accueil"
-    return _issue(
-        "", "invalid", f"Les réponses {what} ne correspondent pas au formulaire de l'opérateur."
-    )
-
-
-def _future(path: str, value: date) -> Issue:
-    return _issue(path, "date_in_future", f"La date {_fr(value)} est dans le futur.")
-
-
-def _duplicates(path: str, values: Sequence[LabelledChoice]) -> list[Issue]:
-    if len(set(values)) == len(values):
-        return []
-    return [_issue(path, "duplicate", "Chaque choix ne peut figurer qu'une fois.")]
-
-
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return intake_as(case, ApecIntake)

@@ -7,7 +7,6 @@ the Apec's public whatever their former employer.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 
 from cep_apec.flow import (  # noqa: F401 (hooks re-exported for registration)
@@ -16,15 +15,16 @@ from cep_apec.flow import (  # noqa: F401 (hooks re-exported for registration)
     cep_validate_intake,
     cep_validate_step,
 )
+from cep_apec.synthesis import cep_synthesis_sections, cep_synthesis_template  # noqa: F401
 from cep_core import (
     Competence,
     Contact,
-    DatedLabel,
     ParameterSet,
     PluginInfo,
     PluginKind,
     Situation,
     Theme,
+    dated_labels,
     hookimpl,
 )
 
@@ -36,34 +36,18 @@ def parameters() -> ParameterSet:
     return ParameterSet.from_package("cep_apec", "data/parameters.toml")
 
 
-def _contact(when: date | None = None) -> Contact:
-    """The contact in force on `when`, or the latest known one."""
-    params = parameters()
-    if when is None:
-        return Contact(
-            url=params["contact.url"].values[-1].value,
-            phone=params["contact.phone"].values[-1].value,
-        )
-    return Contact(
-        url=params.get_at("contact.url", when), phone=params.get_at("contact.phone", when)
-    )
-
-
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
     return PluginInfo(
         id=PLUGIN_ID,
         kind=PluginKind.OPERATOR,
-        labels=tuple(
-            DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
-            for v in parameters()["label"].values
-        ),
+        labels=dated_labels(parameters()["label"]),
         core_range=">=0.1,<0.2",
         description=(
             "Conseil en évolution professionnelle des cadres du secteur privé, en poste ou en "
             "recherche d'emploi."
         ),
-        contact=_contact(),
+        contact=Contact.from_parameters(parameters()),
         theme=Theme(primary_color="#004b87", accent_color="#e4003a"),
     )
 
@@ -106,5 +90,5 @@ def cep_assess_competence(situation: Situation) -> Competence:
         competent=competent,
         name=name,
         reason=reason,
-        contact=_contact(when),
+        contact=Contact.from_parameters(parameters(), when),
     )

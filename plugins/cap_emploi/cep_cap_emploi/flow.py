@@ -14,14 +14,14 @@ contacted without the person's recorded consent.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
+import cep_core
 from cep_core import (
     Case,
     FormChannel,
@@ -30,15 +30,20 @@ from cep_core import (
     Level,
     OperatorContext,
     ParameterSet,
+    StepCheck,
     StepDefinition,
+    duplicate_choices,
+    french_date,
     hookimpl,
+    intake_as,
+    issue,
+    validate_intake_with,
+    validate_step_with,
 )
 
 PLUGIN_ID = "cap_emploi"
 CORE_PROJECT = "level2.project"
 SENSITIVE = {"sensitive": True}
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 
 @cache
@@ -50,12 +55,12 @@ def parameters() -> ParameterSet:
 # -- closed choices ----------------------------------------------------------------------------
 
 
-class LabelledChoice(enum.StrEnum):
-    """A closed choice: ASCII value stored, French `label` shown."""
+class LabelledChoice(cep_core.LabelledChoice):
+    """This operator's closed choices; their French labels are in `LABELS`."""
 
-    @property
-    def label(self) -> str:
-        return LABELS[type(self)][self]
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        return LABELS[cls]
 
 
 class RecognitionKind(LabelledChoice):
@@ -310,7 +315,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
     if answers.recognition_kind is RecognitionKind.PENDING:
         if until is not None or answers.recognition_permanent:
             issues.append(
-                _issue(
+                issue(
                     "recognition_valid_until",
                     "pending_recognition",
                     "Une demande de RQTH en cours n'a pas encore de durée de validité.",
@@ -318,7 +323,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
             )
     elif answers.recognition_permanent and until is not None:
         issues.append(
-            _issue(
+            issue(
                 "recognition_valid_until",
                 "inconsistent",
                 "Une reconnaissance sans limitation de durée n'a pas de date de fin : laissez "
@@ -329,10 +334,10 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
         # Decision: an expired recognition is not silently accepted, but it does not close the
         # door either — once the renewal is requested, Cap emploi can accompany the person.
         issues.append(
-            _issue(
+            issue(
                 "recognition_valid_until",
                 "recognition_expired",
-                f"La reconnaissance a pris fin le {_fr(until)} : elle doit être renouvelée "
+                f"La reconnaissance a pris fin le {french_date(until)} : elle doit être renouvelée "
                 "auprès de l'organisme qui l'a accordée (la MDPH pour une RQTH). Indiquez "
                 "« renouvellement demandé » si la demande est faite.",
             )
@@ -343,7 +348,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
         and not parameters().get_at("recognition.rqth_without_time_limit", today, False)
     ):
         issues.append(
-            _issue(
+            issue(
                 "recognition_permanent",
                 "not_in_force",
                 "À cette date, une RQTH ne pouvait pas être attribuée sans limitation de durée.",
@@ -351,7 +356,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
         )
     if answers.job_retention and not answers.currently_employed:
         issues.append(
-            _issue(
+            issue(
                 "job_retention",
                 "not_employed",
                 "Le maintien dans l'emploi concerne une personne en emploi : indiquez que la "
@@ -360,7 +365,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
         )
     if answers.job_retention and parameters().get_at("job_retention.offered", today) is None:
         issues.append(
-            _issue(
+            issue(
                 "job_retention",
                 "not_in_force",
                 "Cap emploi n'assurait pas encore le maintien dans l'emploi à cette date.",
@@ -368,7 +373,7 @@ def check_intake(today: date, answers: CapEmploiIntake) -> list[Issue]:
         )
     if answers.on_sick_leave and not answers.currently_employed:
         issues.append(
-            _issue(
+            issue(
                 "on_sick_leave",
                 "not_employed",
                 "Un arrêt de travail suppose un emploi : indiquez que la personne travaille.",
@@ -527,17 +532,19 @@ def steps(today: date, level: Level, intake: CapEmploiIntake | None) -> list[Ste
 
 
 def check_compensation_needs(today: date, case: Case, answers: CompensationNeeds) -> list[Issue]:
-    return _duplicates("needs", answers.needs)
+    return duplicate_choices("needs", answers.needs)
 
 
 def check_compensation_plan(today: date, case: Case, answers: CompensationPlan) -> list[Issue]:
-    issues = _duplicates("needs", answers.needs) + _duplicates("funders", answers.funders)
-    issues += _duplicates("services", answers.services)
+    issues = duplicate_choices("needs", answers.needs) + duplicate_choices(
+        "funders", answers.funders
+    )
+    issues += duplicate_choices("services", answers.services)
     public_agent = case.situation.is_public_agent
     # Agefiph funds private employers and their staff, FIPHFP public employers and their agents.
     if Funder.FIPHFP in answers.funders and not public_agent:
         issues.append(
-            _issue(
+            issue(
                 "funders",
                 "wrong_fund",
                 "Le FIPHFP finance les compensations des agents publics ; pour une personne du "
@@ -546,7 +553,7 @@ def check_compensation_plan(today: date, case: Case, answers: CompensationPlan) 
         )
     if Funder.AGEFIPH in answers.funders and public_agent:
         issues.append(
-            _issue(
+            issue(
                 "funders",
                 "wrong_fund",
                 "L'Agefiph intervient pour le secteur privé ; pour un agent public, sollicitez "
@@ -555,7 +562,7 @@ def check_compensation_plan(today: date, case: Case, answers: CompensationPlan) 
         )
     if answers.funders and not answers.needs:
         issues.append(
-            _issue(
+            issue(
                 "needs",
                 "required",
                 "Indiquez le besoin de compensation pour lequel un financeur est sollicité.",
@@ -568,10 +575,11 @@ def check_job_retention(today: date, case: Case, answers: JobRetention) -> list[
     issues = _employer_consent(answers.employer_contact_consent, answers.employer_stance)
     if answers.planned_return_on is not None and answers.planned_return_on < today:
         issues.append(
-            _issue(
+            issue(
                 "planned_return_on",
                 "date_in_past",
-                f"La date de reprise envisagée ({_fr(answers.planned_return_on)}) est passée.",
+                "La date de reprise envisagée "
+                f"({french_date(answers.planned_return_on)}) est passée.",
             )
         )
     intake = intake_answers(case)
@@ -581,7 +589,7 @@ def check_job_retention(today: date, case: Case, answers: JobRetention) -> list[
         and not intake.on_sick_leave
     ):
         issues.append(
-            _issue(
+            issue(
                 "pre_return_visit",
                 "inconsistent",
                 "La visite de pré-reprise concerne une personne en arrêt de travail, ce que "
@@ -593,10 +601,10 @@ def check_job_retention(today: date, case: Case, answers: JobRetention) -> list[
 
 def check_workstation(today: date, case: Case, answers: WorkstationAdaptation) -> list[Issue]:
     issues = _employer_consent(answers.employer_contact_consent, answers.employer_stance)
-    issues += _duplicates("adaptations", answers.adaptations)
+    issues += duplicate_choices("adaptations", answers.adaptations)
     if not answers.adaptations and not answers.work_situation_study_requested:
         issues.append(
-            _issue(
+            issue(
                 "adaptations",
                 "required",
                 "Indiquez au moins un aménagement envisagé, ou la demande d'étude préalable de "
@@ -610,7 +618,7 @@ def _employer_consent(consent: bool, stance: EmployerStance) -> list[Issue]:
     if consent or stance is EmployerStance.NOT_CONTACTED:
         return []
     return [
-        _issue(
+        issue(
             "employer_contact_consent",
             "consent_required",
             "L'employeur ne peut être contacté qu'avec l'accord de la personne : enregistrez "
@@ -619,7 +627,7 @@ def _employer_consent(consent: bool, stance: EmployerStance) -> list[Issue]:
     ]
 
 
-STEP_CHECKS: dict[str, tuple[type[msgspec.Struct], Callable[[date, Case, Any], list[Issue]]]] = {
+STEP_CHECKS: dict[str, StepCheck] = {
     "cap_emploi.compensation_needs": (CompensationNeeds, check_compensation_needs),
     "cap_emploi.compensation_plan": (CompensationPlan, check_compensation_plan),
     "cap_emploi.job_retention": (JobRetention, check_job_retention),
@@ -637,10 +645,7 @@ def cep_intake_form(ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
 
 @hookimpl
 def cep_validate_intake(ctx: OperatorContext, data: Mapping[str, Any]) -> list[Issue]:
-    answers = _load(data, CapEmploiIntake)
-    if answers is None:
-        return [_unreadable("")]
-    return check_intake(ctx.today, answers)
+    return validate_intake_with(CapEmploiIntake, check_intake, ctx.today, data)
 
 
 @hookimpl
@@ -652,31 +657,10 @@ def cep_session_steps(ctx: OperatorContext, level: Level, case: Case) -> list[St
 def cep_validate_step(
     ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
 ) -> list[Issue]:
-    check = STEP_CHECKS.get(step_id)
-    if check is None:
-        return []
-    struct, rule = check
-    answers = _load(data, struct)
-    if answers is None:
-        return [_unreadable(step_id)]
-    return rule(ctx.today, case, answers)
+    return validate_step_with(STEP_CHECKS, ctx.today, case, step_id, data)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _intake(case: Case) -> dict[str, Any]:
-    """The intake answers stored on the case, as plain values (``{}`` when there are none).
-
-    The case lifecycle stores them as ``case.intake.answers`` (the form's Struct through
-    ``to_builtins``); a bare mapping or Struct in ``case.intake`` is read the same way, and a
-    case opened without intake reads as "not known", so only unconditional steps show.
-    """
-    raw = getattr(case, "intake", None)
-    answers = getattr(raw, "answers", raw)
-    if isinstance(answers, msgspec.Struct):
-        answers = msgspec.to_builtins(answers)
-    return dict(answers) if isinstance(answers, Mapping) else {}
 
 
 def intake_answers(case: Case) -> CapEmploiIntake | None:
@@ -685,33 +669,4 @@ def intake_answers(case: Case) -> CapEmploiIntake | None:
     Public answers fit it too (the public form is a subset); funding and synthesis code of
     this plugin read the intake through here.
     """
-    raw = _intake(case)
-    return _load(raw, CapEmploiIntake) if raw else None
-
-
-def _load(data: Mapping[str, Any], struct: type[S]) -> S | None:
-    try:
-        return msgspec.convert(dict(data), struct)
-    except msgspec.ValidationError:
-        return None
-
-
-def _issue(path: str, code: str, message: str) -> Issue:
-    return Issue(path=path, code=code, message=message)
-
-
-def _unreadable(step_id: str) -> Issue:
-    what = f"de l'étape « {step_id} »" if step_id else "d'accueil"
-    return _issue(
-        "", "invalid", f"Les réponses {what} ne correspondent pas au formulaire de l'opérateur."
-    )
-
-
-def _duplicates(path: str, values: Sequence[LabelledChoice]) -> list[Issue]:
-    if len(set(values)) == len(values):
-        return []
-    return [_issue(path, "duplicate", "Chaque choix ne peut figurer qu'une fois.")]
-
-
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return intake_as(case, CapEmploiIntake)

@@ -7,7 +7,6 @@ one of the operators that can serve them inside the kit.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 
 from cep_cap_emploi.flow import (  # noqa: F401 (hooks re-exported for registration)
@@ -17,15 +16,16 @@ from cep_cap_emploi.flow import (  # noqa: F401 (hooks re-exported for registrat
     cep_validate_step,
 )
 from cep_cap_emploi.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
+from cep_cap_emploi.synthesis import cep_synthesis_sections, cep_synthesis_template  # noqa: F401
 from cep_core import (
     Competence,
     Contact,
-    DatedLabel,
     ParameterSet,
     PluginInfo,
     PluginKind,
     Situation,
     Theme,
+    dated_labels,
     hookimpl,
 )
 
@@ -38,29 +38,18 @@ def parameters() -> ParameterSet:
     return ParameterSet.from_package("cep_cap_emploi", "data/parameters.toml")
 
 
-def _contact(when: date | None = None) -> Contact:
-    """The contact in force on `when`, or the latest known one."""
-    params = parameters()
-    if when is None:
-        return Contact(url=params["contact.url"].values[-1].value)
-    return Contact(url=params.get_at("contact.url", when))
-
-
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
     return PluginInfo(
         id=PLUGIN_ID,
         kind=PluginKind.OPERATOR,
-        labels=tuple(
-            DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
-            for v in parameters()["label"].values
-        ),
+        labels=dated_labels(parameters()["label"]),
         core_range=">=0.1,<0.2",
         description=(
             "Conseil en évolution professionnelle des personnes bénéficiant d'une "
             "reconnaissance de handicap, en emploi ou en recherche d'emploi."
         ),
-        contact=_contact(),
+        contact=Contact.from_parameters(parameters()),
         theme=Theme(primary_color="#5b2c83", accent_color="#00a19a"),
     )
 
@@ -94,5 +83,5 @@ def cep_assess_competence(situation: Situation) -> Competence:
         competent=competent,
         name=name,
         reason=reason,
-        contact=_contact(situation.as_of),
+        contact=Contact.from_parameters(parameters(), situation.as_of),
     )

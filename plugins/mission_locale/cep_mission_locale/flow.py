@@ -10,15 +10,14 @@ obstacles recorded at level 1 make the obstacle plan of level 2 required.
 
 from __future__ import annotations
 
-import calendar
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
+import cep_core
 from cep_core import (
     Case,
     FormChannel,
@@ -27,15 +26,22 @@ from cep_core import (
     Level,
     OperatorContext,
     ParameterSet,
+    StepCheck,
     StepDefinition,
+    add_months,
+    date_in_future,
+    duplicate_choices,
+    french_date,
     hookimpl,
+    intake_as,
+    issue,
+    validate_intake_with,
+    validate_step_with,
 )
 
 PLUGIN_ID = "mission_locale"
 CORE_PROJECT = "level2.project"
 LIVING_SITUATION = "mission_locale.living_situation"
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
 ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -55,12 +61,12 @@ def parameters() -> ParameterSet:
 # -- closed choices ----------------------------------------------------------------------------
 
 
-class LabelledChoice(enum.StrEnum):
-    """A closed choice: ASCII value stored, French `label` shown."""
+class LabelledChoice(cep_core.LabelledChoice):
+    """This operator's closed choices; their French labels are in `LABELS`."""
 
-    @property
-    def label(self) -> str:
-        return LABELS[type(self)][self]
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        return LABELS[cls]
 
 
 class SchoolingLevel(LabelledChoice):
@@ -275,11 +281,11 @@ def intake_form(channel: FormChannel) -> IntakeForm:
 
 def check_intake(today: date, answers: MissionLocaleIntake) -> list[Issue]:
     params = parameters()
-    issues = _duplicates("followed_by", answers.followed_by)
+    issues = duplicate_choices("followed_by", answers.followed_by)
     left = answers.left_education_on
     if answers.in_education and left is not None:
         issues.append(
-            _issue(
+            issue(
                 "left_education_on",
                 "inconsistent",
                 "Une date de sortie des études ne peut être indiquée que si le jeune n'est plus "
@@ -287,12 +293,12 @@ def check_intake(today: date, answers: MissionLocaleIntake) -> list[Issue]:
             )
         )
     if left is not None and left > today:
-        issues.append(_future("left_education_on", left))
+        issues.append(date_in_future("left_education_on", left))
     programme, start = answers.programme, answers.programme_start_on
     if programme is None:
         if start is not None:
             issues.append(
-                _issue(
+                issue(
                     "programme_start_on",
                     "inconsistent",
                     "Indiquez le programme dont c'est la date d'entrée.",
@@ -300,21 +306,21 @@ def check_intake(today: date, answers: MissionLocaleIntake) -> list[Issue]:
             )
         return issues
     if start is not None and start > today:
-        issues.append(_future("programme_start_on", start))
+        issues.append(date_in_future("programme_start_on", start))
     when = start or today
     if programme.value not in (params.get_at("programmes.available", when) or []):
         issues.append(
-            _issue(
+            issue(
                 "programme",
                 "not_in_force",
-                f"Le programme « {programme.label} » n'existait pas au {_fr(when)}.",
+                f"Le programme « {programme.label} » n'existait pas au {french_date(when)}.",
             )
         )
     delivered_by = (params.get_at("programmes.delivered_by", when) or {}).get(programme.value, [])
     if delivered_by and not set(delivered_by) & {f.value for f in answers.followed_by}:
         names = " ou ".join(_in_sentence(Follower(value)) for value in delivered_by)
         issues.append(
-            _issue(
+            issue(
                 "followed_by",
                 "programme_follower",
                 f"Le programme « {programme.label} » est mis en œuvre par {names} : indiquez "
@@ -323,7 +329,7 @@ def check_intake(today: date, answers: MissionLocaleIntake) -> list[Issue]:
         )
     if programme is Programme.CEJ and answers.in_education:
         issues.append(
-            _issue(
+            issue(
                 "programme",
                 "not_eligible",
                 "Le contrat d'engagement jeune s'adresse aux jeunes qui ne sont ni étudiants ni "
@@ -474,11 +480,13 @@ def steps(
 
 
 def check_living_situation(today: date, case: Case, answers: LivingSituation) -> list[Issue]:
-    issues = _duplicates("mobility", answers.mobility) + _duplicates("resources", answers.resources)
-    issues += _duplicates("barriers", answers.barriers)
+    issues = duplicate_choices("mobility", answers.mobility) + duplicate_choices(
+        "resources", answers.resources
+    )
+    issues += duplicate_choices("barriers", answers.barriers)
     if Mobility.NONE in answers.mobility and len(answers.mobility) > 1:
         issues.append(
-            _issue(
+            issue(
                 "mobility",
                 "inconsistent",
                 "« Aucun moyen de déplacement » ne peut pas être coché avec un autre moyen.",
@@ -487,7 +495,7 @@ def check_living_situation(today: date, case: Case, answers: LivingSituation) ->
     if Resource.NONE in answers.resources:
         if len(answers.resources) > 1:
             issues.append(
-                _issue(
+                issue(
                     "resources",
                     "inconsistent",
                     "« Aucune ressource » ne peut pas être coché avec une autre ressource.",
@@ -495,7 +503,7 @@ def check_living_situation(today: date, case: Case, answers: LivingSituation) ->
             )
         if answers.monthly_resources_cents:
             issues.append(
-                _issue(
+                issue(
                     "monthly_resources_cents",
                     "inconsistent",
                     "Un montant de ressources est indiqué alors que « aucune ressource » est "
@@ -509,7 +517,7 @@ def check_living_situation(today: date, case: Case, answers: LivingSituation) ->
         and intake.programme is None
     ):
         issues.append(
-            _issue(
+            issue(
                 "resources",
                 "inconsistent",
                 "L'allocation du CEJ ou du PACEA suppose d'être dans l'un de ces programmes, ce "
@@ -525,7 +533,7 @@ def check_programme_link(today: date, case: Case, answers: ProgrammeLink) -> lis
     if programme is None:
         if answers.allowance_requested:
             return [
-                _issue(
+                issue(
                     "allowance_requested",
                     "no_programme",
                     "L'allocation n'est versée que dans le cadre du CEJ ou du PACEA : indiquez "
@@ -536,7 +544,7 @@ def check_programme_link(today: date, case: Case, answers: ProgrammeLink) -> lis
     issues: list[Issue] = []
     if programme.value not in (params.get_at("programmes.available", today) or []):
         issues.append(
-            _issue(
+            issue(
                 "programme",
                 "not_in_force",
                 f"Le programme « {programme.label} » n'existe pas à cette date.",
@@ -552,7 +560,7 @@ def check_programme_link(today: date, case: Case, answers: ProgrammeLink) -> lis
             and not hours["min"] <= planned <= hours["max"]
         ):
             issues.append(
-                _issue(
+                issue(
                     "weekly_activity_hours",
                     "out_of_range",
                     f"Le contrat d'engagement jeune prévoit de {hours['min']} à {hours['max']} "
@@ -564,19 +572,20 @@ def check_programme_link(today: date, case: Case, answers: ProgrammeLink) -> lis
         longest = params.get_at("cej.max_months", today)
         end = answers.programme_end_on
         if start is not None and end is not None and longest is not None:
-            limit = _add_months(start, int(longest))
+            limit = add_months(start, int(longest))
             if end > limit:
                 issues.append(
-                    _issue(
+                    issue(
                         "programme_end_on",
                         "too_long",
                         f"Le contrat d'engagement jeune dure au plus {longest} mois au total : "
-                        f"entré le {_fr(start)}, il se termine au plus tard le {_fr(limit)}.",
+                        f"entré le {french_date(start)}, il se termine au plus tard le "
+                        f"{french_date(limit)}.",
                     )
                 )
     if answers.programme_end_on is not None and answers.programme_end_on < today:
         issues.append(
-            _issue(
+            issue(
                 "programme_end_on",
                 "date_in_past",
                 "La fin prévue du programme est passée : le CEP ne peut plus s'y inscrire.",
@@ -589,7 +598,7 @@ def check_qualification(today: date, case: Case, answers: QualificationPath) -> 
     issues: list[Issue] = []
     if answers.target_level is SchoolingLevel.NO_DIPLOMA:
         issues.append(
-            _issue(
+            issue(
                 "target_level",
                 "inconsistent",
                 "Le parcours vise un diplôme : choisissez le niveau visé.",
@@ -597,10 +606,10 @@ def check_qualification(today: date, case: Case, answers: QualificationPath) -> 
         )
     if answers.planned_start_on is not None and answers.planned_start_on < today:
         issues.append(
-            _issue(
+            issue(
                 "planned_start_on",
                 "date_in_past",
-                f"L'entrée prévue ({_fr(answers.planned_start_on)}) est passée.",
+                f"L'entrée prévue ({french_date(answers.planned_start_on)}) est passée.",
             )
         )
     return issues
@@ -611,17 +620,17 @@ def check_barrier_plan(today: date, case: Case, answers: BarrierPlan) -> list[Is
     for index, action in enumerate(answers.actions):
         if action.due_on is not None and action.due_on < today:
             issues.append(
-                _issue(
+                issue(
                     f"actions[{index}].due_on",
                     "date_in_past",
-                    f"L'échéance ({_fr(action.due_on)}) est passée.",
+                    f"L'échéance ({french_date(action.due_on)}) est passée.",
                 )
             )
     recorded = _recorded_barriers(case)
     planned = {action.barrier for action in answers.actions}
     for barrier in sorted(recorded - planned):
         issues.append(
-            _issue(
+            issue(
                 "actions",
                 "barrier_without_action",
                 f"Le frein « {barrier.label} » repéré à l'accueil n'a pas encore d'action.",
@@ -630,7 +639,7 @@ def check_barrier_plan(today: date, case: Case, answers: BarrierPlan) -> list[Is
     return issues
 
 
-STEP_CHECKS: dict[str, tuple[type[msgspec.Struct], Callable[[date, Case, Any], list[Issue]]]] = {
+STEP_CHECKS: dict[str, StepCheck] = {
     LIVING_SITUATION: (LivingSituation, check_living_situation),
     "mission_locale.programme_link": (ProgrammeLink, check_programme_link),
     "mission_locale.qualification_path": (QualificationPath, check_qualification),
@@ -648,10 +657,7 @@ def cep_intake_form(ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
 
 @hookimpl
 def cep_validate_intake(ctx: OperatorContext, data: Mapping[str, Any]) -> list[Issue]:
-    answers = _load(data, MissionLocaleIntake)
-    if answers is None:
-        return [_unreadable("")]
-    return check_intake(ctx.today, answers)
+    return validate_intake_with(MissionLocaleIntake, check_intake, ctx.today, data)
 
 
 @hookimpl
@@ -663,31 +669,10 @@ def cep_session_steps(ctx: OperatorContext, level: Level, case: Case) -> list[St
 def cep_validate_step(
     ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
 ) -> list[Issue]:
-    check = STEP_CHECKS.get(step_id)
-    if check is None:
-        return []
-    struct, rule = check
-    answers = _load(data, struct)
-    if answers is None:
-        return [_unreadable(step_id)]
-    return rule(ctx.today, case, answers)
+    return validate_step_with(STEP_CHECKS, ctx.today, case, step_id, data)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _intake(case: Case) -> dict[str, Any]:
-    """The intake answers stored on the case, as plain values (``{}`` when there are none).
-
-    The case lifecycle stores them as ``case.intake.answers`` (the form's Struct through
-    ``to_builtins``); a bare mapping or Struct in ``case.intake`` is read the same way, and a
-    case opened without intake reads as "not known", so only unconditional steps show.
-    """
-    raw = getattr(case, "intake", None)
-    answers = getattr(raw, "answers", raw)
-    if isinstance(answers, msgspec.Struct):
-        answers = msgspec.to_builtins(answers)
-    return dict(answers) if isinstance(answers, Mapping) else {}
 
 
 def intake_answers(case: Case) -> MissionLocaleIntake | None:
@@ -696,8 +681,7 @@ def intake_answers(case: Case) -> MissionLocaleIntake | None:
     Public answers fit it too (the public form is a subset); funding and synthesis code of
     this plugin read the intake through here.
     """
-    raw = _intake(case)
-    return _load(raw, MissionLocaleIntake) if raw else None
+    return intake_as(case, MissionLocaleIntake)
 
 
 def _recorded_barriers(case: Case) -> set[Barrier]:
@@ -715,42 +699,3 @@ def _in_sentence(follower: Follower) -> str:
     """A follower's name inside a sentence ("une mission locale", "France Travail")."""
     label = follower.label
     return label if follower is Follower.FRANCE_TRAVAIL else label[0].lower() + label[1:]
-
-
-def _load(data: Mapping[str, Any], struct: type[S]) -> S | None:
-    try:
-        return msgspec.convert(dict(data), struct)
-    except msgspec.ValidationError:
-        return None
-
-
-def _issue(path: str, code: str, message: str) -> Issue:
-    return Issue(path=path, code=code, message=message)
-
-
-def _unreadable(step_id: str) -> Issue:
-    what = f"de l'étape « {step_id} »" if step_id else "d'accueil"
-    return _issue(
-        "", "invalid", f"Les réponses {what} ne correspondent pas au formulaire de l'opérateur."
-    )
-
-
-def _future(path: str, value: date) -> Issue:
-    return _issue(path, "date_in_future", f"La date {_fr(value)} est dans le futur.")
-
-
-def _duplicates(path: str, values: Sequence[LabelledChoice]) -> list[Issue]:
-    if len(set(values)) == len(values):
-        return []
-    return [_issue(path, "duplicate", "Chaque choix ne peut figurer qu'une fois.")]
-
-
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _add_months(start: date, months: int) -> date:
-    """`start` plus `months` calendar months, on the last day of a shorter month if needed."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))

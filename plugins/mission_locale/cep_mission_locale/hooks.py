@@ -7,18 +7,17 @@ was on that date.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 
 from cep_core import (
     Competence,
     Contact,
-    DatedLabel,
     ParameterSet,
     PluginInfo,
     PluginKind,
     Situation,
     Theme,
+    dated_labels,
     hookimpl,
 )
 from cep_mission_locale.flow import (  # noqa: F401 (hooks re-exported for registration)
@@ -27,6 +26,7 @@ from cep_mission_locale.flow import (  # noqa: F401 (hooks re-exported for regis
     cep_validate_intake,
     cep_validate_step,
 )
+from cep_mission_locale.synthesis import cep_synthesis_sections, cep_synthesis_template  # noqa: F401
 
 PLUGIN_ID = "mission_locale"
 
@@ -36,29 +36,18 @@ def parameters() -> ParameterSet:
     return ParameterSet.from_package("cep_mission_locale", "data/parameters.toml")
 
 
-def _contact(when: date | None = None) -> Contact:
-    """The contact in force on `when`, or the latest known one."""
-    params = parameters()
-    if when is None:
-        return Contact(url=params["contact.url"].values[-1].value)
-    return Contact(url=params.get_at("contact.url", when))
-
-
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
     return PluginInfo(
         id=PLUGIN_ID,
         kind=PluginKind.OPERATOR,
-        labels=tuple(
-            DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
-            for v in parameters()["label"].values
-        ),
+        labels=dated_labels(parameters()["label"]),
         core_range=">=0.1,<0.2",
         description=(
             "Conseil en évolution professionnelle des jeunes de moins de 26 ans non inscrits à "
             "France Travail, par la Mission locale de leur territoire."
         ),
-        contact=_contact(),
+        contact=Contact.from_parameters(parameters()),
         theme=Theme(primary_color="#00677f", accent_color="#f39200"),
     )
 
@@ -93,5 +82,5 @@ def cep_assess_competence(situation: Situation) -> Competence:
         competent=competent,
         name=name,
         reason=reason,
-        contact=_contact(when),
+        contact=Contact.from_parameters(parameters(), when),
     )

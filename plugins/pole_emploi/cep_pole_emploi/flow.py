@@ -13,14 +13,14 @@ The France Travail CPF top-up deadlines and amounts belong to the funding engine
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
+import cep_core
 from cep_core import (
     Case,
     FormChannel,
@@ -29,14 +29,20 @@ from cep_core import (
     Level,
     OperatorContext,
     ParameterSet,
+    StepCheck,
     StepDefinition,
+    date_in_future,
+    duplicate_choices,
+    french_date,
     hookimpl,
+    intake_as,
+    issue,
+    validate_intake_with,
+    validate_step_with,
 )
 
 PLUGIN_ID = "pole_emploi"
 CORE_PROJECT = "level2.project"
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=150)]
 Notes = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
@@ -57,12 +63,12 @@ def parameters() -> ParameterSet:
 # -- closed choices ----------------------------------------------------------------------------
 
 
-class LabelledChoice(enum.StrEnum):
-    """A closed choice: ASCII value stored, French `label` shown."""
+class LabelledChoice(cep_core.LabelledChoice):
+    """This operator's closed choices; their French labels are in `LABELS`."""
 
-    @property
-    def label(self) -> str:
-        return LABELS[type(self)][self]
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        return LABELS[cls]
 
 
 class JobseekerCategory(LabelledChoice):
@@ -282,7 +288,7 @@ def check_intake(today: date, answers: FranceTravailIntake) -> list[Issue]:
     issues: list[Issue] = []
     if answers.registered and answers.registration_id is None:
         issues.append(
-            _issue(
+            issue(
                 "registration_id",
                 "required",
                 "Indiquez l'identifiant France Travail de la personne inscrite.",
@@ -292,7 +298,7 @@ def check_intake(today: date, answers: FranceTravailIntake) -> list[Issue]:
         for name in ("registration_id", "registered_on", "category", "plan_kind", "pathway"):
             if getattr(answers, name) is not None:
                 issues.append(
-                    _issue(
+                    issue(
                         name,
                         "not_registered",
                         "Cette information suppose une inscription comme demandeur(se) "
@@ -302,14 +308,15 @@ def check_intake(today: date, answers: FranceTravailIntake) -> list[Issue]:
     for name in ("registered_on", "plan_signed_on"):
         value = getattr(answers, name)
         if value is not None and value > today:
-            issues.append(_future(name, value))
+            issues.append(date_in_future(name, value))
     registered_on, signed = answers.registered_on, answers.plan_signed_on
     if registered_on is not None and signed is not None and signed < registered_on:
         issues.append(
-            _issue(
+            issue(
                 "plan_signed_on",
                 "before_registration",
-                f"Le plan ne peut pas être signé avant l'inscription ({_fr(registered_on)}).",
+                "Le plan ne peut pas être signé avant l'inscription "
+                f"({french_date(registered_on)}).",
             )
         )
     category = answers.category
@@ -317,7 +324,7 @@ def check_intake(today: date, answers: FranceTravailIntake) -> list[Issue]:
         "jobseeker.categories", today, ()
     ):
         issues.append(
-            _issue(
+            issue(
                 "category",
                 "not_in_force",
                 f"La catégorie {category.value.upper()} n'existe pas à cette date.",
@@ -329,19 +336,19 @@ def check_intake(today: date, answers: FranceTravailIntake) -> list[Issue]:
         expected = PlanKind(in_force.value) if in_force is not None else None
         if expected is not None and in_force is not None and answers.plan_kind is not expected:
             issues.append(
-                _issue(
+                issue(
                     "plan_kind",
                     "not_in_force",
-                    f"Un plan signé le {_fr(when)} est un « {expected.label} », le plan en "
-                    f"vigueur depuis le {_fr(in_force.valid_from)}.",
+                    f"Un plan signé le {french_date(when)} est un « {expected.label} », le plan en "
+                    f"vigueur depuis le {french_date(in_force.valid_from)}.",
                 )
             )
     elif signed is not None:
-        issues.append(_issue("plan_signed_on", "inconsistent", "Indiquez quel plan a été signé."))
+        issues.append(issue("plan_signed_on", "inconsistent", "Indiquez quel plan a été signé."))
     issues += _check_pathway(today, answers)
     if answers.income_ends_on is not None and answers.income in (None, Income.NONE):
         issues.append(
-            _issue(
+            issue(
                 "income_ends_on",
                 "inconsistent",
                 "Une fin de droits suppose une allocation : indiquez laquelle.",
@@ -355,7 +362,7 @@ def _check_pathway(today: date, answers: FranceTravailIntake) -> list[Issue]:
     available = parameters().get_at("pathways.available", today, ())
     if pathway is not None and pathway.value not in available:
         return [
-            _issue(
+            issue(
                 "pathway",
                 "not_in_force",
                 "Les parcours professionnel, socio-professionnel et social n'existent pas à "
@@ -364,7 +371,7 @@ def _check_pathway(today: date, answers: FranceTravailIntake) -> list[Issue]:
         ]
     if category is JobseekerCategory.G and pathway is not None:
         return [
-            _issue(
+            issue(
                 "pathway",
                 "inconsistent",
                 "Une personne en catégorie G attend encore son orientation : elle n'a pas de "
@@ -373,7 +380,7 @@ def _check_pathway(today: date, answers: FranceTravailIntake) -> list[Issue]:
         ]
     if category is JobseekerCategory.F and pathway not in (None, Pathway.SOCIAL):
         return [
-            _issue(
+            issue(
                 "pathway",
                 "inconsistent",
                 "La catégorie F correspond au parcours social.",
@@ -512,10 +519,10 @@ def steps(level: Level, intake: FranceTravailIntake | None) -> list[StepDefiniti
 
 
 def check_plan_review(today: date, case: Case, answers: PlanReview) -> list[Issue]:
-    issues = _duplicates("actions_in_progress", answers.actions_in_progress)
+    issues = duplicate_choices("actions_in_progress", answers.actions_in_progress)
     if answers.match is PlanMatch.DIFFERS and answers.difference is None:
         issues.append(
-            _issue(
+            issue(
                 "difference",
                 "required",
                 "Précisez en quoi la demande s'écarte du plan personnalisé.",
@@ -525,11 +532,11 @@ def check_plan_review(today: date, case: Case, answers: PlanReview) -> list[Issu
 
 
 def check_registration(today: date, case: Case, answers: Registration) -> list[Issue]:
-    issues = _duplicates("information_given", answers.information_given)
+    issues = duplicate_choices("information_given", answers.information_given)
     planned = answers.planned_on
     if planned is not None and not answers.wishes_to_register:
         issues.append(
-            _issue(
+            issue(
                 "planned_on",
                 "inconsistent",
                 "Une date d'inscription n'a de sens que si la personne souhaite s'inscrire.",
@@ -537,10 +544,10 @@ def check_registration(today: date, case: Case, answers: Registration) -> list[I
         )
     if planned is not None and planned < today:
         issues.append(
-            _issue(
+            issue(
                 "planned_on",
                 "date_in_past",
-                f"La date d'inscription prévue ({_fr(planned)}) est passée : indiquez si "
+                f"La date d'inscription prévue ({french_date(planned)}) est passée : indiquez si "
                 "l'inscription a eu lieu à l'accueil.",
             )
         )
@@ -552,13 +559,13 @@ def check_plan_consistency(today: date, case: Case, answers: PlanConsistencyChec
     updated = answers.plan_updated_on
     if answers.consistency is PlanConsistency.UPDATED and updated is None:
         issues.append(
-            _issue("plan_updated_on", "required", "Indiquez la date d'actualisation du plan.")
+            issue("plan_updated_on", "required", "Indiquez la date d'actualisation du plan.")
         )
     if updated is not None and updated > today:
-        issues.append(_future("plan_updated_on", updated))
+        issues.append(date_in_future("plan_updated_on", updated))
     if answers.consistency is PlanConsistency.CONSISTENT and answers.reasonable_offer_review:
         issues.append(
-            _issue(
+            issue(
                 "reasonable_offer_review",
                 "inconsistent",
                 "Si le projet est cohérent avec le plan, l'offre raisonnable d'emploi qui y est "
@@ -572,19 +579,19 @@ def check_aids(today: date, case: Case, answers: AidsRequest) -> list[Issue]:
     intake = intake_answers(case)
     if intake is None or not intake.registered:
         return [
-            _issue(
+            issue(
                 "",
                 "not_registered",
                 "Les aides de France Travail sont réservées aux demandeurs d'emploi inscrits.",
             )
         ]
-    issues = _duplicates("aids", answers.aids)
+    issues = duplicate_choices("aids", answers.aids)
     start = answers.training_start_on
     training = sorted(TRAINING_AIDS & set(answers.aids))
     if training and start is None:
         names = ", ".join(aid.label for aid in training)
         issues.append(
-            _issue(
+            issue(
                 "training_start_on",
                 "required",
                 f"Indiquez le début prévu de la formation pour : {names}.",
@@ -592,16 +599,16 @@ def check_aids(today: date, case: Case, answers: AidsRequest) -> list[Issue]:
         )
     if start is not None and start < today:
         issues.append(
-            _issue(
+            issue(
                 "training_start_on",
                 "date_in_past",
-                f"Le début de la formation ({_fr(start)}) est passé : une aide se demande "
+                f"Le début de la formation ({french_date(start)}) est passé : une aide se demande "
                 "avant l'entrée en formation.",
             )
         )
     if HIRING_AIDS & set(answers.aids) and not answers.hiring_employer_identified:
         issues.append(
-            _issue(
+            issue(
                 "hiring_employer_identified",
                 "required",
                 "La POEI et l'AFPR préparent à une offre d'emploi : elles supposent un employeur "
@@ -611,7 +618,7 @@ def check_aids(today: date, case: Case, answers: AidsRequest) -> list[Issue]:
     return issues
 
 
-STEP_CHECKS: dict[str, tuple[type[msgspec.Struct], Callable[[date, Case, Any], list[Issue]]]] = {
+STEP_CHECKS: dict[str, StepCheck] = {
     "pole_emploi.plan_review": (PlanReview, check_plan_review),
     "pole_emploi.registration": (Registration, check_registration),
     "pole_emploi.plan_consistency": (PlanConsistencyCheck, check_plan_consistency),
@@ -629,10 +636,7 @@ def cep_intake_form(ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
 
 @hookimpl
 def cep_validate_intake(ctx: OperatorContext, data: Mapping[str, Any]) -> list[Issue]:
-    answers = _load(data, FranceTravailIntake)
-    if answers is None:
-        return [_unreadable("")]
-    return check_intake(ctx.today, answers)
+    return validate_intake_with(FranceTravailIntake, check_intake, ctx.today, data)
 
 
 @hookimpl
@@ -644,31 +648,10 @@ def cep_session_steps(ctx: OperatorContext, level: Level, case: Case) -> list[St
 def cep_validate_step(
     ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
 ) -> list[Issue]:
-    check = STEP_CHECKS.get(step_id)
-    if check is None:
-        return []
-    struct, rule = check
-    answers = _load(data, struct)
-    if answers is None:
-        return [_unreadable(step_id)]
-    return rule(ctx.today, case, answers)
+    return validate_step_with(STEP_CHECKS, ctx.today, case, step_id, data)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _intake(case: Case) -> dict[str, Any]:
-    """The intake answers stored on the case, as plain values (``{}`` when there are none).
-
-    The case lifecycle stores them as ``case.intake.answers`` (the form's Struct through
-    ``to_builtins``); a bare mapping or Struct in ``case.intake`` is read the same way, and a
-    case opened without intake reads as "not known", so only unconditional steps show.
-    """
-    raw = getattr(case, "intake", None)
-    answers = getattr(raw, "answers", raw)
-    if isinstance(answers, msgspec.Struct):
-        answers = msgspec.to_builtins(answers)
-    return dict(answers) if isinstance(answers, Mapping) else {}
 
 
 def intake_answers(case: Case) -> FranceTravailIntake | None:
@@ -677,37 +660,4 @@ def intake_answers(case: Case) -> FranceTravailIntake | None:
     Public answers fit it too (the public form is a subset); funding and synthesis code of
     this plugin read the intake through here.
     """
-    raw = _intake(case)
-    return _load(raw, FranceTravailIntake) if raw else None
-
-
-def _load(data: Mapping[str, Any], struct: type[S]) -> S | None:
-    try:
-        return msgspec.convert(dict(data), struct)
-    except msgspec.ValidationError:
-        return None
-
-
-def _issue(path: str, code: str, message: str) -> Issue:
-    return Issue(path=path, code=code, message=message)
-
-
-def _unreadable(step_id: str) -> Issue:
-    what = f"de l'étape « {step_id} »" if step_id else "d'accueil"
-    return _issue(
-        "", "invalid", f"Les réponses {what} ne correspondent pas au formulaire de l'opérateur."
-    )
-
-
-def _future(path: str, value: date) -> Issue:
-    return _issue(path, "date_in_future", f"La date {_fr(value)} est dans le futur.")
-
-
-def _duplicates(path: str, values: Sequence[LabelledChoice]) -> list[Issue]:
-    if len(set(values)) == len(values):
-        return []
-    return [_issue(path, "duplicate", "Chaque choix ne peut figurer qu'une fois.")]
-
-
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return intake_as(case, FranceTravailIntake)

@@ -8,19 +8,18 @@ name in force on the situation's reference date.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 
 from cep_core import (
     Competence,
     Contact,
-    DatedLabel,
     ParameterSet,
     PluginInfo,
     PluginKind,
     Situation,
     Status,
     Theme,
+    dated_labels,
     hookimpl,
 )
 from cep_pole_emploi.flow import (  # noqa: F401 (hooks re-exported for registration)
@@ -30,6 +29,7 @@ from cep_pole_emploi.flow import (  # noqa: F401 (hooks re-exported for registra
     cep_validate_step,
 )
 from cep_pole_emploi.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
+from cep_pole_emploi.synthesis import cep_synthesis_sections, cep_synthesis_template  # noqa: F401
 
 PLUGIN_ID = "pole_emploi"
 
@@ -39,34 +39,18 @@ def parameters() -> ParameterSet:
     return ParameterSet.from_package("cep_pole_emploi", "data/parameters.toml")
 
 
-def _contact(when: date | None = None) -> Contact:
-    """The contact in force on `when`, or the latest known one."""
-    params = parameters()
-    if when is None:
-        return Contact(
-            url=params["contact.url"].values[-1].value,
-            phone=params["contact.phone"].values[-1].value,
-        )
-    return Contact(
-        url=params.get_at("contact.url", when), phone=params.get_at("contact.phone", when)
-    )
-
-
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
     return PluginInfo(
         id=PLUGIN_ID,
         kind=PluginKind.OPERATOR,
-        labels=tuple(
-            DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
-            for v in parameters()["label"].values
-        ),
+        labels=dated_labels(parameters()["label"]),
         core_range=">=0.1,<0.2",
         description=(
             "Conseil en évolution professionnelle des demandeurs d'emploi, par l'opérateur "
             "France Travail (Pôle emploi jusqu'au 31 décembre 2023)."
         ),
-        contact=_contact(),
+        contact=Contact.from_parameters(parameters()),
         theme=Theme(primary_color="#1d1f65", accent_color="#e1000f"),
     )
 
@@ -108,5 +92,5 @@ def cep_assess_competence(situation: Situation) -> Competence:
         competent=competent,
         name=name,
         reason=reason,
-        contact=_contact(situation.as_of),
+        contact=Contact.from_parameters(parameters(), situation.as_of),
     )

@@ -13,32 +13,40 @@ Funding arithmetic (PTP pay, CPF) belongs to the funding engine, not here.
 
 from __future__ import annotations
 
-import calendar
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 
+import cep_core
 from cep_core import (
     Case,
     FormChannel,
+    FundingParameters,
     IntakeForm,
     Issue,
     Level,
     OperatorContext,
     ParameterSet,
+    StepCheck,
     StepDefinition,
+    add_months,
+    date_in_future,
+    duplicate_choices,
+    french_date,
+    funding_parameters,
     hookimpl,
+    intake_as,
+    issue,
+    validate_intake_with,
+    validate_step_with,
 )
 
 PLUGIN_ID = "regional"
 CORE_PROJECT = "level2.project"
 CERTIFICATION_PATTERN = r"^(RNCP|RS)[0-9]{1,6}$"
-
-S = TypeVar("S", bound=msgspec.Struct)
 
 # Bounded value types; optional fields wrap them (``Annotated[Title | None, Meta(title=...)]``)
 # because msgspec puts length and range constraints on the value type, not on the union.
@@ -59,12 +67,12 @@ def parameters() -> ParameterSet:
 # -- closed choices ----------------------------------------------------------------------------
 
 
-class LabelledChoice(enum.StrEnum):
-    """A closed choice: ASCII value stored, French `label` shown."""
+class LabelledChoice(cep_core.LabelledChoice):
+    """This operator's closed choices; their French labels are in `LABELS`."""
 
-    @property
-    def label(self) -> str:
-        return LABELS[type(self)][self]
+    @classmethod
+    def labels(cls) -> Mapping[str, str]:
+        return LABELS[cls]
 
 
 class Contract(LabelledChoice):
@@ -288,7 +296,7 @@ def check_intake(today: date, answers: RegionalIntake) -> list[Issue]:
     independent = answers.contract is Contract.SELF_EMPLOYED
     if independent and answers.employer_size is not None:
         issues.append(
-            _issue(
+            issue(
                 "employer_size",
                 "not_applicable",
                 "Un(e) travailleur(se) indépendant(e) n'a pas d'employeur : laissez la taille de "
@@ -297,7 +305,7 @@ def check_intake(today: date, answers: RegionalIntake) -> list[Issue]:
         )
     if independent and answers.last_professional_review_on is not None:
         issues.append(
-            _issue(
+            issue(
                 "last_professional_review_on",
                 "not_applicable",
                 "L'entretien professionnel concerne les salariés : un(e) indépendant(e) n'en a "
@@ -307,23 +315,23 @@ def check_intake(today: date, answers: RegionalIntake) -> list[Issue]:
     for name in ("company_entry_on", "last_professional_review_on"):
         value = getattr(answers, name)
         if value is not None and value > today:
-            issues.append(_future(name, value))
+            issues.append(date_in_future(name, value))
     if (
         answers.company_entry_on is not None
         and answers.last_professional_review_on is not None
         and answers.last_professional_review_on < answers.company_entry_on
     ):
         issues.append(
-            _issue(
+            issue(
                 "last_professional_review_on",
                 "before_hiring",
                 "Le dernier entretien professionnel ne peut pas précéder l'entrée dans "
-                f"l'entreprise ({_fr(answers.company_entry_on)}).",
+                f"l'entreprise ({french_date(answers.company_entry_on)}).",
             )
         )
     if answers.sessions_in_working_time and not answers.working_time_agreement:
         issues.append(
-            _issue(
+            issue(
                 "sessions_in_working_time",
                 "agreement_required",
                 "Le CEP se déroule hors du temps de travail, sauf accord de branche ou "
@@ -331,13 +339,13 @@ def check_intake(today: date, answers: RegionalIntake) -> list[Issue]:
                 "de travail.",
             )
         )
-    issues += _duplicates("paths_considered", answers.paths_considered)
+    issues += duplicate_choices("paths_considered", answers.paths_considered)
     if (
         TransitionPath.RESIGNATION_RETRAINING in answers.paths_considered
         and answers.contract is not Contract.CDI
     ):
         issues.append(
-            _issue(
+            issue(
                 "paths_considered",
                 "not_eligible",
                 "La démission pour reconversion est réservée aux salariés en CDI de droit privé.",
@@ -345,7 +353,7 @@ def check_intake(today: date, answers: RegionalIntake) -> list[Issue]:
         )
     if TransitionPath.PTP in answers.paths_considered and independent:
         issues.append(
-            _issue(
+            issue(
                 "paths_considered",
                 "not_eligible",
                 "Le projet de transition professionnelle est réservé aux salariés.",
@@ -535,7 +543,7 @@ def steps(today: date, level: Level, intake: RegionalIntake | None) -> list[Step
                 required=False,
             )
         )
-    if contract in PTP_CONTRACTS and params.get_at("ptp.seniority", today) is not None:
+    if contract in PTP_CONTRACTS and funding_parameters().flag("ptp.available", today):
         found.append(
             StepDefinition(
                 id="regional.ptp",
@@ -577,7 +585,7 @@ def check_employer_information(
     if answers.employer_to_be_informed:
         if answers.consent_given_on is None:
             issues.append(
-                _issue(
+                issue(
                     "consent_given_on",
                     "consent_required",
                     "L'employeur ne peut être informé qu'avec l'accord de la personne : "
@@ -586,7 +594,7 @@ def check_employer_information(
             )
         if not answers.scope:
             issues.append(
-                _issue(
+                issue(
                     "scope",
                     "required",
                     "Précisez ce que la personne accepte de communiquer à son employeur.",
@@ -594,7 +602,7 @@ def check_employer_information(
             )
     elif answers.scope:
         issues.append(
-            _issue(
+            issue(
                 "scope",
                 "consent_required",
                 "Rien n'est communiqué à l'employeur sans l'accord de la personne : videz cette "
@@ -602,8 +610,8 @@ def check_employer_information(
             )
         )
     if answers.consent_given_on is not None and answers.consent_given_on > today:
-        issues.append(_future("consent_given_on", answers.consent_given_on))
-    return issues + _duplicates("scope", answers.scope)
+        issues.append(date_in_future("consent_given_on", answers.consent_given_on))
+    return issues + duplicate_choices("scope", answers.scope)
 
 
 def check_professional_review(
@@ -612,40 +620,39 @@ def check_professional_review(
     issues: list[Issue] = []
     last, planned = answers.last_review_on, answers.next_review_planned_on
     if last is not None and last > today:
-        issues.append(_future("last_review_on", last))
+        issues.append(date_in_future("last_review_on", last))
     if last is not None and planned is not None:
         if planned <= last:
             issues.append(
-                _issue(
+                issue(
                     "next_review_planned_on",
                     "before_last_review",
-                    f"Le prochain entretien doit être postérieur au dernier ({_fr(last)}).",
+                    f"Le prochain entretien doit être postérieur au dernier ({french_date(last)}).",
                 )
             )
         else:
             # The periodicity in force when the next interview takes place applies to it.
             years = parameters().get_at("professional_review.interval_years", planned)
-            if years is not None and planned > _add_months(last, 12 * int(years)):
+            if years is not None and planned > add_months(last, 12 * int(years)):
                 issues.append(
-                    _issue(
+                    issue(
                         "next_review_planned_on",
                         "review_overdue",
                         f"L'entretien professionnel a lieu au moins tous les {years} ans : "
-                        f"après celui du {_fr(last)}, le suivant est dû au plus tard le "
-                        f"{_fr(_add_months(last, 12 * int(years)))}.",
+                        f"après celui du {french_date(last)}, le suivant est dû au plus tard le "
+                        f"{french_date(add_months(last, 12 * int(years)))}.",
                     )
                 )
-    return issues + _duplicates("topics", answers.topics)
+    return issues + duplicate_choices("topics", answers.topics)
 
 
 def check_ptp(today: date, case: Case, answers: TransitionProject) -> list[Issue]:
     intake = intake_answers(case)
     contract = intake.contract if intake is not None else None
-    params = parameters()
-    seniority = params.get_at("ptp.seniority", today)
-    if contract not in PTP_CONTRACTS or seniority is None:
+    rules = funding_parameters()
+    if contract not in PTP_CONTRACTS or not rules.flag("ptp.available", today):
         return [
-            _issue(
+            issue(
                 "",
                 "not_eligible",
                 "Le projet de transition professionnelle est ouvert aux salariés en CDI ou en "
@@ -655,7 +662,7 @@ def check_ptp(today: date, case: Case, answers: TransitionProject) -> list[Issue
     issues: list[Issue] = []
     if answers.certification_code is None:
         issues.append(
-            _issue(
+            issue(
                 "certification_code",
                 "certification_required",
                 "Le PTP finance une formation certifiante : indiquez le code RNCP ou RS de la "
@@ -665,24 +672,24 @@ def check_ptp(today: date, case: Case, answers: TransitionProject) -> list[Issue
     start = answers.training_start_on
     if answers.training_end_on is not None and answers.training_end_on < start:
         issues.append(
-            _issue(
+            issue(
                 "training_end_on",
                 "before_start",
-                f"La fin de la formation ne peut pas précéder son début ({_fr(start)}).",
+                f"La fin de la formation ne peut pas précéder son début ({french_date(start)}).",
             )
         )
-    issues += _check_ptp_seniority(today, case, intake, answers, seniority)
-    issues += _check_ptp_notice(today, answers)
+    issues += _check_ptp_seniority(today, case, intake, answers, rules)
+    issues += _check_ptp_notice(today, answers, rules)
     if contract is Contract.CDD and answers.cdd_end_on is not None:
-        window = int(params.at("ptp.cdd_start_window_months", today))
-        latest = _add_months(answers.cdd_end_on, window)
+        window = rules.integer("ptp.cdd.start_within_months", today)
+        latest = add_months(answers.cdd_end_on, window)
         if start > latest:
             issues.append(
-                _issue(
+                issue(
                     "training_start_on",
                     "too_late_after_cdd",
                     f"Après un CDD, la formation doit commencer dans les {window} mois qui "
-                    f"suivent la fin du contrat, soit au plus tard le {_fr(latest)}.",
+                    f"suivent la fin du contrat, soit au plus tard le {french_date(latest)}.",
                 )
             )
     return issues
@@ -693,23 +700,33 @@ def _check_ptp_seniority(
     case: Case,
     intake: RegionalIntake | None,
     answers: TransitionProject,
-    rule: Mapping[str, int],
+    rules: FundingParameters,
 ) -> list[Issue]:
+    """The L6323-17-2 seniority test, field by field; thresholds are the core's PTP parameters
+    (the same ones the funding engine's `ptp_eligibility` reads), never a copy."""
+    rule = {
+        "cdi_total_months": rules.integer("ptp.cdi.months_salaried", today),
+        "cdi_company_months": rules.integer("ptp.cdi.months_company", today),
+        "cdd_total_months": rules.integer("ptp.cdd.months_salaried", today),
+        "cdd_window_months": rules.integer("ptp.cdd.window_months", today),
+        "cdd_contract_months": rules.integer("ptp.cdd.months_cdd", today),
+        "cdd_contract_window_months": rules.integer("ptp.cdd.cdd_window_months", today),
+    }
     exemption = answers.seniority_exemption
     if exemption is SeniorityExemption.DISABILITY and not case.situation.disability_recognition:
         return [
-            _issue(
+            issue(
                 "seniority_exemption",
                 "inconsistent",
                 "La dispense au titre de l'obligation d'emploi suppose une reconnaissance de "
                 "handicap, que la situation du dossier n'indique pas.",
             )
         ]
-    if exemption is SeniorityExemption.LONG_ABSENCE and not parameters().get_at(
-        "ptp.long_absence_exemption", today, False
+    if exemption is SeniorityExemption.LONG_ABSENCE and not rules.flag(
+        "ptp.absence_exemption", today
     ):
         return [
-            _issue(
+            issue(
                 "seniority_exemption",
                 "not_in_force",
                 "La dispense liée à une longue absence pour accident ou maladie n'est pas en "
@@ -722,7 +739,7 @@ def _check_ptp_seniority(
     if intake is not None and intake.contract is Contract.CDI:
         if answers.salaried_months_total < rule["cdi_total_months"]:
             issues.append(
-                _issue(
+                issue(
                     "salaried_months_total",
                     "seniority",
                     f"En CDI, le PTP demande au moins {rule['cdi_total_months']} mois "
@@ -734,7 +751,7 @@ def _check_ptp_seniority(
             in_company = _months_between(intake.company_entry_on, today)
         if in_company is None:
             issues.append(
-                _issue(
+                issue(
                     "months_in_company",
                     "required",
                     "Indiquez l'ancienneté dans l'entreprise actuelle (ou la date d'entrée à "
@@ -743,7 +760,7 @@ def _check_ptp_seniority(
             )
         elif in_company < rule["cdi_company_months"]:
             issues.append(
-                _issue(
+                issue(
                     "months_in_company",
                     "seniority",
                     f"En CDI, le PTP demande au moins {rule['cdi_company_months']} mois dans "
@@ -753,7 +770,7 @@ def _check_ptp_seniority(
         return issues
     if answers.salaried_months_last_5_years < rule["cdd_total_months"]:
         issues.append(
-            _issue(
+            issue(
                 "salaried_months_last_5_years",
                 "seniority",
                 f"En CDD, le PTP demande au moins {rule['cdd_total_months']} mois d'activité "
@@ -762,7 +779,7 @@ def _check_ptp_seniority(
         )
     if answers.cdd_months_last_12_months < rule["cdd_contract_months"]:
         issues.append(
-            _issue(
+            issue(
                 "cdd_months_last_12_months",
                 "seniority",
                 f"En CDD, le PTP demande au moins {rule['cdd_contract_months']} mois de CDD au "
@@ -772,10 +789,14 @@ def _check_ptp_seniority(
     return issues
 
 
-def _check_ptp_notice(today: date, answers: TransitionProject) -> list[Issue]:
-    notice = parameters().get_at("ptp.leave_notice", today)
-    if notice is None:
-        return []
+def _check_ptp_notice(
+    today: date, answers: TransitionProject, rules: FundingParameters
+) -> list[Issue]:
+    notice = {
+        "long_absence_months": rules.integer("ptp.notice.long_absence_months", today),
+        "long_absence_days": rules.integer("ptp.notice.long_days", today),
+        "other_days": rules.integer("ptp.notice.short_days", today),
+    }
     long_absence = (
         not answers.part_time_training
         and answers.continuous_absence_months >= notice["long_absence_months"]
@@ -791,23 +812,23 @@ def _check_ptp_notice(today: date, answers: TransitionProject) -> list[Issue]:
     if sent is not None:
         if start - sent < timedelta(days=days):
             return [
-                _issue(
+                issue(
                     "leave_request_on",
                     "notice_too_short",
                     f"La demande de congé doit parvenir à l'employeur au moins {days} jours "
                     f"avant le début de la formation {why}, soit au plus tard le "
-                    f"{_fr(start - timedelta(days=days))}.",
+                    f"{french_date(start - timedelta(days=days))}.",
                 )
             ]
         return []
     if start - today < timedelta(days=days):
         return [
-            _issue(
+            issue(
                 "training_start_on",
                 "notice_too_short",
                 f"La demande de congé doit parvenir à l'employeur au moins {days} jours avant "
                 f"le début de la formation {why} : la formation ne peut pas commencer avant le "
-                f"{_fr(today + timedelta(days=days))}.",
+                f"{french_date(today + timedelta(days=days))}.",
             )
         ]
     return []
@@ -819,7 +840,7 @@ def check_resignation(today: date, case: Case, answers: ResignationRetraining) -
     conditions = params.get_at("demission_reconversion.conditions", today)
     if intake is None or intake.contract is not Contract.CDI or conditions is None:
         return [
-            _issue(
+            issue(
                 "",
                 "not_eligible",
                 "La démission pour reconversion est réservée aux salariés en CDI de droit privé.",
@@ -828,7 +849,7 @@ def check_resignation(today: date, case: Case, answers: ResignationRetraining) -
     issues: list[Issue] = []
     if answers.already_resigned:
         issues.append(
-            _issue(
+            issue(
                 "already_resigned",
                 "cep_after_resignation",
                 "Le projet doit être construit avec un opérateur du CEP avant la démission : une "
@@ -838,7 +859,7 @@ def check_resignation(today: date, case: Case, answers: ResignationRetraining) -
     worked = answers.days_worked_last_60_months
     if worked is not None and worked < conditions["min_days_worked"]:
         issues.append(
-            _issue(
+            issue(
                 "days_worked_last_60_months",
                 "seniority",
                 f"Le dispositif demande au moins {conditions['min_days_worked']} jours travaillés "
@@ -847,10 +868,10 @@ def check_resignation(today: date, case: Case, answers: ResignationRetraining) -
         )
     signed = answers.cep_part_signed_on
     if signed is not None and signed > today:
-        issues.append(_future("cep_part_signed_on", signed))
+        issues.append(date_in_future("cep_part_signed_on", signed))
     if answers.file_sent_to_transitions_pro and signed is None:
         issues.append(
-            _issue(
+            issue(
                 "cep_part_signed_on",
                 "required",
                 "Le dossier ne peut être déposé auprès de Transitions Pro qu'avec la partie CEP "
@@ -860,7 +881,7 @@ def check_resignation(today: date, case: Case, answers: ResignationRetraining) -
     return issues
 
 
-STEP_CHECKS: dict[str, tuple[type[msgspec.Struct], Callable[[date, Case, Any], list[Issue]]]] = {
+STEP_CHECKS: dict[str, StepCheck] = {
     "regional.employer_information": (EmployerInformation, check_employer_information),
     "regional.entretien_professionnel": (ProfessionalReviewPreparation, check_professional_review),
     "regional.ptp": (TransitionProject, check_ptp),
@@ -878,10 +899,7 @@ def cep_intake_form(ctx: OperatorContext, channel: FormChannel) -> IntakeForm:
 
 @hookimpl
 def cep_validate_intake(ctx: OperatorContext, data: Mapping[str, Any]) -> list[Issue]:
-    answers = _load(data, RegionalIntake)
-    if answers is None:
-        return [_unreadable("")]
-    return check_intake(ctx.today, answers)
+    return validate_intake_with(RegionalIntake, check_intake, ctx.today, data)
 
 
 @hookimpl
@@ -893,31 +911,10 @@ def cep_session_steps(ctx: OperatorContext, level: Level, case: Case) -> list[St
 def cep_validate_step(
     ctx: OperatorContext, case: Case, step_id: str, data: Mapping[str, Any]
 ) -> list[Issue]:
-    check = STEP_CHECKS.get(step_id)
-    if check is None:
-        return []
-    struct, rule = check
-    answers = _load(data, struct)
-    if answers is None:
-        return [_unreadable(step_id)]
-    return rule(ctx.today, case, answers)
+    return validate_step_with(STEP_CHECKS, ctx.today, case, step_id, data)
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _intake(case: Case) -> dict[str, Any]:
-    """The intake answers stored on the case, as plain values (``{}`` when there are none).
-
-    The case lifecycle stores them as ``case.intake.answers`` (the form's Struct through
-    ``to_builtins``); a bare mapping or Struct in ``case.intake`` is read the same way, and a
-    case opened without intake reads as "not known", so only unconditional steps show.
-    """
-    raw = getattr(case, "intake", None)
-    answers = getattr(raw, "answers", raw)
-    if isinstance(answers, msgspec.Struct):
-        answers = msgspec.to_builtins(answers)
-    return dict(answers) if isinstance(answers, Mapping) else {}
 
 
 def intake_answers(case: Case) -> RegionalIntake | None:
@@ -926,47 +923,7 @@ def intake_answers(case: Case) -> RegionalIntake | None:
     Public answers fit it too (the public form is a subset); funding and synthesis code of
     this plugin read the intake through here.
     """
-    raw = _intake(case)
-    return _load(raw, RegionalIntake) if raw else None
-
-
-def _load(data: Mapping[str, Any], struct: type[S]) -> S | None:
-    try:
-        return msgspec.convert(dict(data), struct)
-    except msgspec.ValidationError:
-        return None
-
-
-def _issue(path: str, code: str, message: str) -> Issue:
-    return Issue(path=path, code=code, message=message)
-
-
-def _unreadable(step_id: str) -> Issue:
-    what = f"de l'étape « {step_id} »" if step_id else "d'accueil"
-    return _issue(
-        "", "invalid", f"Les réponses {what} ne correspondent pas au formulaire de l'opérateur."
-    )
-
-
-def _future(path: str, value: date) -> Issue:
-    return _issue(path, "date_in_future", f"La date {_fr(value)} est dans le futur.")
-
-
-def _duplicates(path: str, values: Sequence[LabelledChoice]) -> list[Issue]:
-    if len(set(values)) == len(values):
-        return []
-    return [_issue(path, "duplicate", "Chaque choix ne peut figurer qu'une fois.")]
-
-
-def _fr(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
-
-
-def _add_months(start: date, months: int) -> date:
-    """`start` plus `months` calendar months, on the last day of a shorter month if needed."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    return intake_as(case, RegionalIntake)
 
 
 def _months_between(start: date, end: date) -> int:

@@ -22,7 +22,6 @@ from pathlib import Path
 from cep_core import (
     Competence,
     Contact,
-    DatedLabel,
     ParameterError,
     ParameterSet,
     PluginInfo,
@@ -30,17 +29,22 @@ from cep_core import (
     Situation,
     Status,
     Theme,
+    dated_labels,
     hookimpl,
     region,
     regions,
 )
-from cep_regional.flow import (  # noqa: F401 (hooks re-exported for registration)
+
+# The operator's other hooks live in their own modules; importing them here registers them
+# with this entry-point module (and `RegionalOperator` carries them too).
+from cep_regional.flow import (
     cep_intake_form,
     cep_session_steps,
     cep_validate_intake,
     cep_validate_step,
 )
-from cep_regional.funding import cep_funding_options  # noqa: F401 (hook re-exported for registration)
+from cep_regional.funding import cep_funding_options
+from cep_regional.synthesis import cep_synthesis_sections, cep_synthesis_template
 
 PLUGIN_ID = "regional"
 OVERRIDE_ENV = "CEP_REGIONAL_OPERATORS_FILE"
@@ -72,6 +76,16 @@ class RegionalOperator:
     missing parameter or region fails then, not in the middle of a request.
     """
 
+    # The flow, funding and synthesis hooks do not depend on the organisation data: the instance
+    # carries the module's own, so a deployment that registers it loses none of them.
+    cep_intake_form = staticmethod(cep_intake_form)
+    cep_validate_intake = staticmethod(cep_validate_intake)
+    cep_session_steps = staticmethod(cep_session_steps)
+    cep_validate_step = staticmethod(cep_validate_step)
+    cep_funding_options = staticmethod(cep_funding_options)
+    cep_synthesis_sections = staticmethod(cep_synthesis_sections)
+    cep_synthesis_template = staticmethod(cep_synthesis_template)
+
     def __init__(self, parameters: ParameterSet) -> None:
         wanted = [*REQUIRED, *(f"operators.{code}" for code in regions())]
         missing = [name for name in wanted if name not in parameters]
@@ -97,17 +111,14 @@ class RegionalOperator:
         return PluginInfo(
             id=PLUGIN_ID,
             kind=PluginKind.OPERATOR,
-            labels=tuple(
-                DatedLabel(valid_from=v.valid_from, value=v.value, source=v.source)
-                for v in self._parameters["label"].values
-            ),
+            labels=dated_labels(self._parameters["label"]),
             core_range=">=0.1,<0.2",
             description=(
                 "Conseil en évolution professionnelle des salariés du secteur privé et des "
                 "travailleurs indépendants, par l'opérateur régional choisi par France "
                 "compétences."
             ),
-            contact=Contact(url=self._parameters["locator.url"].values[-1].value),
+            contact=Contact.from_parameters(self._parameters, prefix="locator"),
             theme=Theme(primary_color="#00558c", accent_color="#8dc63f"),
         )
 

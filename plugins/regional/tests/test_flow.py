@@ -22,6 +22,7 @@ from cep_core import (
     Situation,
     Status,
     StepDefinition,
+    funding_parameters,
 )
 from cep_core.domain.case import IntakeRecord
 from cep_core.domain.forms import unbounded_fields
@@ -484,7 +485,7 @@ def test_notice_is_refused_exactly_when_too_short(days: int, months: int) -> Non
         continuous_absence_months=months,
     )
     needed = 120 if months >= 6 else 60
-    refused = bool(flow._check_ptp_notice(TODAY, answers))
+    refused = bool(flow._check_ptp_notice(TODAY, answers, funding_parameters()))
     assert refused is (days < needed)
 
 

@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from cep_core import Kit, ParameterError, ParameterSet, PluginKind, Situation, Status, regions
+from cep_core import (
+    FormChannel,
+    Kit,
+    OperatorContext,
+    ParameterError,
+    ParameterSet,
+    PluginKind,
+    Situation,
+    Status,
+    regions,
+)
 from cep_regional import hooks
 
 LOCATOR = "https://mon-cep.org/"
@@ -214,6 +224,17 @@ def test_an_instance_is_admitted_in_place_of_the_module(override_file: Path) -> 
     assert kit.registry.refused == []
     orientation = kit.orientation.orient(situation(region="11"))
     assert [(o.id, o.name) for o in orientation.operators] == [("regional", "Exemple IDF")]
+    # The instance keeps the operator's flow and funding hooks, not only its orientation.
+    record = kit.registry.operator("regional")
+    assert {
+        "cep_intake_form",
+        "cep_session_steps",
+        "cep_validate_step",
+        "cep_funding_options",
+    } <= set(record.hooks)
+    ctx = OperatorContext(operator="regional", today=date(2026, 3, 2))
+    form = kit.hooks.intake_form(ctx, FormChannel.COUNSELLOR)
+    assert form is not None and form.operator == "regional"
 
 
 def test_module_and_instance_together_clash_on_the_id() -> None:

@@ -1,0 +1,49 @@
+"""Opérateur régional du CEP: its mark on the syntheses, and a section of its own per level.
+
+The page is the core's, with the operator's initials as its mark (in ``templates/``); the
+section says what the operator offers next, with the core's ``paragraphs`` section template.
+"""
+
+from __future__ import annotations
+
+from cep_core import Case, Level, OperatorContext, SynthesisSection, TemplateRef, hookimpl
+
+PACKAGE = "cep_regional"
+
+NEXT_STEPS = {
+    Level.ONE: (
+        "Pour aller plus loin",
+        (
+            "Si vous souhaitez poursuivre, votre conseiller ou conseillère vous propose un "
+            "accompagnement personnalisé pour construire votre projet et votre plan d'action."
+        ),
+    ),
+    Level.TWO: (
+        "Et après ?",
+        (
+            "Vous pouvez revenir vers votre conseiller ou conseillère pendant la réalisation de "
+            "votre projet et après son terme, pour faire le point sur son avancement."
+        ),
+    ),
+}
+
+
+@hookimpl
+def cep_synthesis_template(ctx: OperatorContext, level: Level) -> TemplateRef:
+    return TemplateRef(package=PACKAGE, name="cep_regional/synthesis.html")
+
+
+@hookimpl
+def cep_synthesis_sections(
+    ctx: OperatorContext, case: Case, level: Level
+) -> list[SynthesisSection]:
+    title, text = NEXT_STEPS[level]
+    return [
+        SynthesisSection(
+            id="regional.next_steps",
+            title=title,
+            template="synthesis/sections/paragraphs.html",
+            order=900,
+            context={"paragraphs": (text,)},
+        )
+    ]
