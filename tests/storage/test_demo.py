@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 import pytest
 
-from cep_core.domain.case import Case
+from cep_core.domain.case import Case, CaseStatus, CloseReason, Level
 from cep_core.domain.situation import Status
+from cep_core.domain.steps import (
+    LEVEL_ONE_RECORD,
+    LEVEL_TWO_ACTION_PLAN,
+    LEVEL_TWO_PROJECT,
+    ActionPlan,
+    CareerProject,
+)
 from cep_core.kit import Kit
 from cep_core.services.cases import CaseService
-from cep_core.services.demo import DEMO_ACTOR, seed_demo
+from cep_core.services.demo import DEMO_ACTOR, Stage, seed_demo
+from cep_core.services.syntheses import SynthesisService
 from cep_core.settings import Settings
 from cep_core.storage.database import Database
 
@@ -49,8 +60,10 @@ def test_seeding_is_spread_over_every_operator_and_idempotent(
     service = CaseService(database, kit.hooks, clock=clock)
     for operator, items in found.items():
         for case in items:
-            [opened] = service.case_events(operator, case.id)
-            assert opened.actor == DEMO_ACTOR
+            journal = service.case_events(operator, case.id)
+            assert journal[0].kind == "opened"
+            assert {event.actor for event in journal} == {DEMO_ACTOR}
+            assert sum(event.kind == "opened" for event in journal) == 1
 
 
 def test_each_operator_gets_its_own_public(
@@ -82,7 +95,7 @@ def test_each_operator_gets_its_own_public(
             else:
                 assert s.status is Status.EMPLOYEE  # the fallback for an unknown public
     levels = {c.level for op in OPERATORS for c in service.list_cases(op).items}
-    assert len(levels) > 1  # a mix of opened, level-1 and level-2 cases
+    assert levels == {None, Level.ONE, Level.TWO}  # a mix of opened, level-1 and level-2 cases
 
 
 def test_seeding_is_reproducible(
@@ -137,3 +150,117 @@ def test_demo_people_are_in_the_real_plugins_public(database: Database, tmp_path
                 assert verdict.competent, (operator, case.situation, verdict.reason)
     finally:
         kit.close()
+
+
+def stage_of(case: Case) -> Stage:
+    """The stage a demo case shows, read from the case alone."""
+    if case.status is CaseStatus.CLOSED:
+        assert case.closure is not None
+        return Stage.COMPLETED if case.closure.reason is CloseReason.COMPLETED else Stage.CLOSED
+    if case.status is CaseStatus.LEVEL_TWO:
+        return Stage.FUNDED if case.funding_plan is not None else Stage.LEVEL_2
+    return Stage(case.status.value)
+
+
+def test_every_stage_appears_for_every_operator_with_real_content(
+    database: Database, kit_factory: KitFactory, clock: FakeClock
+) -> None:
+    kit = kit_factory(operators=OPERATORS)
+    seed_demo(database, kit.hooks, clock, per_operator=len(Stage))
+    service = CaseService(database, kit.hooks, clock=clock)
+    today = clock.now.date()
+    for operator in OPERATORS:
+        full = [service.get_case(operator, c.id, confidential_notes=True)
+                for c in service.list_cases(operator).items]  # fmt: skip
+        assert {stage_of(case) for case in full} == set(Stage), operator
+        for case in full:
+            if case.status is CaseStatus.OPENED:
+                assert case.sessions == () and case.steps == {}
+                continue
+            assert case.sessions, (operator, case.status)
+            for session in case.sessions:
+                assert session.start.date() < today  # sessions lie in the past
+                assert 0 < session.duration_minutes <= 480
+                assert session.notes is None or "santé" not in session.notes.lower()
+            assert case.step_completed(LEVEL_ONE_RECORD)
+            record = case.steps[LEVEL_ONE_RECORD].data
+            assert record["request"] and record["clarified_need"] and record["shared_review"]
+            assert record["continues"] is (stage_of(case) is not Stage.CLOSED)
+            if case.status is CaseStatus.REFERRED:
+                assert case.referral is not None
+                assert case.referral.target_operator in OPERATORS
+                assert case.referral.target_operator != operator
+                assert record["referral"]["operator"] == case.referral.target_operator
+            if case.level is Level.TWO:
+                project = msgspec.convert(case.steps[LEVEL_TWO_PROJECT].data, CareerProject)
+                assert project.target_job and project.rome_code
+                if case.status is CaseStatus.PAUSED:
+                    assert case.paused_from is CaseStatus.LEVEL_TWO
+                    assert LEVEL_TWO_ACTION_PLAN not in case.steps
+                    continue
+                plan = msgspec.convert(case.steps[LEVEL_TWO_ACTION_PLAN].data, ActionPlan)
+                assert plan.services and plan.personal_steps and plan.milestones
+                assert all(s.provider_qualiopi is not None for s in plan.services if s.provider)
+                assert all(m.on > today for m in plan.milestones)  # the plan looks ahead
+        # Different people get different projects.
+        projects = {str(c.steps[LEVEL_TWO_PROJECT].data["description"]) for c in full
+                    if LEVEL_TWO_PROJECT in c.steps}  # fmt: skip
+        assert len(projects) > 1, operator
+
+
+def test_the_journal_of_a_level_two_demo_case_tells_its_history_in_order(
+    database: Database, kit_factory: KitFactory, clock: FakeClock
+) -> None:
+    kit = kit_factory()
+    seed_demo(database, kit.hooks, clock, per_operator=1)  # the first case: level 2, funded
+    service = CaseService(database, kit.hooks, clock=clock)
+    [case] = service.list_cases("op_a").items
+    assert case.status is CaseStatus.LEVEL_TWO and case.funding_plan is not None
+    lines = [(e.kind, e.to_status, e.reason) for e in service.case_events("op_a", case.id)]
+    sessions = [(kind, None, reason) for kind, _, reason in lines if kind == "session_recorded"]
+    assert len(sessions) == len(case.sessions) >= 2
+    expected = [
+        ("opened", CaseStatus.OPENED, None),
+        ("transition", CaseStatus.LEVEL_ONE, None),
+        sessions[0],
+        ("step_completed", None, LEVEL_ONE_RECORD),
+        ("transition", CaseStatus.LEVEL_TWO, None),
+        *sessions[1:],
+        ("step_completed", None, LEVEL_TWO_PROJECT),
+        ("step_completed", None, LEVEL_TWO_ACTION_PLAN),
+        ("funding_plan_attached", None, "certification"),
+    ]
+    assert lines == expected
+    assert [e.seq for e in service.case_events("op_a", case.id)] == list(range(1, len(lines) + 1))
+
+
+def test_a_level_two_demo_case_renders_its_project_and_action_plan(
+    database: Database, kit_factory: KitFactory, clock: FakeClock
+) -> None:
+    kit = kit_factory()
+    seed_demo(database, kit.hooks, clock, per_operator=1)
+    [case] = CaseService(database, kit.hooks, clock=clock).list_cases("op_a").items
+    syntheses = SynthesisService(database, kit.hooks, kit.registry, clock=clock)
+    generated = syntheses.generate("op_a", case.id, Level.TWO)
+    _, pdf = syntheses.download("op_a", case.id, generated.synthesis.id)
+    text = " ".join(pdf_text(pdf).split())
+    project = case.steps[LEVEL_TWO_PROJECT].data
+    plan = case.steps[LEVEL_TWO_ACTION_PLAN].data
+    assert project["target_job"] in text and project["rome_code"] in text
+    assert project["description"] in text
+    for strategy in project["strategies"]:
+        assert strategy in text
+    for service in plan["services"]:
+        assert " ".join(service["label"].split()[:3]) in text
+        assert service["provider"] in text
+    assert "Non renseigné" not in text
+    assert "Plan de financement" in text
+
+
+def pdf_text(data: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("poppler-utils missing (pdftotext): .ci/run installs it")
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True,
+        timeout=60,
+    ).stdout.decode("utf-8")  # fmt: skip
