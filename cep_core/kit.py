@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from cep_core.services.cases import CaseService
     from cep_core.services.funding import FundingService
+    from cep_core.services.syntheses import SynthesisService
     from cep_core.storage.database import Database
 
 
@@ -72,6 +73,12 @@ class Kit:
         from cep_core.services.funding import FundingService
 
         return FundingService(self.hooks)
+
+    @cached_property
+    def syntheses(self) -> SynthesisService:
+        from cep_core.services.syntheses import SynthesisService
+
+        return SynthesisService(self.database, self.hooks, self.registry, clock=self.clock)
 
     @cached_property
     def database(self) -> Database:

@@ -206,7 +206,9 @@ class RenderPool:
         self._context = multiprocessing.get_context(self.settings.start_method)
         if self.settings.start_method == "forkserver":
             # The fork server imports WeasyPrint once; each worker is a fork of it.
-            self._context.set_forkserver_preload(["cep_core.documents.worker"])
+            self._context.set_forkserver_preload(
+                ["cep_core.documents.fetcher", "cep_core.documents.worker"]
+            )
         self._slots = threading.BoundedSemaphore(self.settings.workers)
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from cep_core.documents.fetcher import BlockedURL, asset_url, read_asset
+from cep_core.documents.assets import BlockedURL, asset_url, read_asset
 from cep_core.documents.formatting import FILTERS
 
 KIT_PACKAGE = "cep_core"

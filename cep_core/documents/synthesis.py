@@ -24,8 +24,8 @@ import jinja2
 import msgspec
 from markupsafe import Markup
 
+from cep_core.documents.assets import BlockedURL
 from cep_core.documents.errors import DocumentError
-from cep_core.documents.fetcher import BlockedURL
 from cep_core.documents.render import (
     KIT_PACKAGE,
     AssetCollector,

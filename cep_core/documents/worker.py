@@ -5,10 +5,12 @@ keeps presentational hints off (attribute values would become CSS, pitfall 14), 
 tagged PDF/UA-1 with the document's title and language, and drops every attachment
 (``<link rel="attachment">`` and ``<a rel="attachment">``), whatever the HTML says.
 
-`worker_main` runs in a child process started by `cep_core.documents.pool`: it lowers its
-own priority (the web server keeps the CPU it needs), caps its address space, imports
-WeasyPrint and renders a small warm-up document, says it is ready, then answers requests
-one at a time until told to stop. Messages are msgpack-encoded Structs, not pickles.
+WeasyPrint is imported on first use, so the process that only starts workers (the web
+server) never loads it. `worker_main` runs in a child process started by
+`cep_core.documents.pool`: it lowers its own priority (the web server keeps the CPU it
+needs), caps its address space, imports WeasyPrint and renders a small warm-up document,
+says it is ready, then answers requests one at a time until told to stop. Messages are
+msgpack-encoded Structs, not pickles.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import os
 import signal
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from cep_core.documents.fetcher import LockedFetcher
 from cep_core.domain.synthesis import RenderRequest
+
+if TYPE_CHECKING:
+    from cep_core.documents.fetcher import LockedFetcher
 
 KIT_PACKAGE = "cep_core"
 
@@ -61,6 +65,8 @@ def render_pdf(request: RenderRequest, fetcher: LockedFetcher | None = None) -> 
     """Render `request` to PDF bytes in this process (workers and benchmarks call this)."""
     import weasyprint  # type: ignore[import-untyped]
 
+    from cep_core.documents.fetcher import LockedFetcher
+
     if fetcher is None:
         fetcher = LockedFetcher(packages={KIT_PACKAGE, *request.packages}, assets=request.assets)
     html = weasyprint.HTML(string=request.html, url_fetcher=fetcher)
@@ -94,6 +100,8 @@ def _apply_limits(limits: WorkerLimits) -> None:
 
 
 def _answer(request: RenderRequest) -> WorkerReply:
+    from cep_core.documents.fetcher import LockedFetcher
+
     fetcher = LockedFetcher(packages={KIT_PACKAGE, *request.packages}, assets=request.assets)
     started = time.perf_counter()
     try:

@@ -16,8 +16,6 @@ handlers call these methods from a worker thread (or `generate_async`), never on
 
 from __future__ import annotations
 
-import threading
-import weakref
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -92,19 +90,10 @@ class GeneratedSynthesis(msgspec.Struct, frozen=True, kw_only=True):
     created: bool
 
 
-_services: weakref.WeakKeyDictionary[Kit, SynthesisService] = weakref.WeakKeyDictionary()
-_services_lock = threading.Lock()
-
-
 def synthesis_service(kit: Kit) -> SynthesisService:
-    """`kit`'s service (its database, hooks, plugins and clock), built once per kit so its
-    compiled templates are reused; it goes away with the kit."""
-    with _services_lock:
-        service = _services.get(kit)
-        if service is None:
-            service = SynthesisService(kit.database, kit.hooks, kit.registry, clock=kit.clock)
-            _services[kit] = service
-        return service
+    """`kit`'s service (its database, hooks, plugins and clock): `Kit.syntheses`, built once per
+    kit so its compiled templates are reused, and gone with the kit."""
+    return kit.syntheses
 
 
 def plugin_package(plugin: object) -> str:
@@ -218,6 +207,8 @@ class SynthesisService:
             try:
                 with self._database.write() as connection:
                     repository = SynthesisRepository(connection, operator)
+                    if not repository.lock_case(case_id):
+                        raise CaseNotFound(case_id)
                     latest = repository.latest(case_id, level)
                     if latest is not None and latest.content_hash == built.content_hash:
                         return GeneratedSynthesis(synthesis=latest, created=False)

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, select
 from cep_core.domain.case import Level
 from cep_core.domain.synthesis import Synthesis
 from cep_core.storage.ids import new_id
-from cep_core.storage.tables import syntheses
+from cep_core.storage.tables import cases, syntheses
 
 _COLUMNS = (
     syntheses.c.id,
@@ -54,6 +54,22 @@ class SynthesisRepository:
             author=row.author,
             size=row.size,
         )
+
+    def lock_case(self, case_id: str) -> bool:
+        """Hold the case's row until the transaction ends (whether it exists).
+
+        Two writers producing the same case's synthesis then take turns: the second sees the
+        first one's version and its hash. PostgreSQL needs it (in READ COMMITTED, each
+        statement sees what committed meanwhile, so "latest, then max + 1" could store the
+        same content twice); SQLite's ``BEGIN IMMEDIATE`` already serialises writers and
+        ignores ``FOR UPDATE``.
+        """
+        found = self.connection.execute(
+            select(cases.c.id)
+            .where(cases.c.id == case_id, cases.c.operator == self.operator)
+            .with_for_update()
+        ).first()
+        return found is not None
 
     def add(
         self,

@@ -240,26 +240,41 @@ def test_a_render_failure_stores_nothing_and_says_why_in_french(world: World) ->
     assert world.journal(case_id) == []
 
 
-def test_concurrent_generations_store_one_version(world: World) -> None:
-    case_id = world.store()
+def race(world: World, case_id: str, writers: int) -> list[Any]:
+    """`writers` threads asking for the same synthesis at the same moment."""
+    barrier = threading.Barrier(writers)
     results: list[Any] = []
     errors: list[BaseException] = []
 
     def generate() -> None:
         try:
+            barrier.wait(10)
             results.append(world.service.generate("op_a", case_id, 2))
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=generate) for _ in range(3)]
+    threads = [threading.Thread(target=generate) for _ in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
     assert errors == []
-    assert len({r.synthesis.id for r in results}) == 1
-    assert sum(r.created for r in results) == 1
-    assert [e.kind for e in world.journal(case_id)] == [GENERATED]
+    return results
+
+
+def test_concurrent_generations_store_one_version(world: World) -> None:
+    """Writers racing on one case take turns (a row lock on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite): each content is stored once, whoever renders it."""
+    case_id = world.store()
+    for round_number in range(3):
+        if round_number:
+            world.change_project(case_id, f"Projet révisé, version {round_number}.")
+        results = race(world, case_id, 4)
+        assert len({r.synthesis.id for r in results}) == 1
+        assert sum(r.created for r in results) == 1
+        assert results[0].synthesis.version == round_number + 1
+    assert [e.kind for e in world.journal(case_id)] == [GENERATED] * 3
+    assert len(world.service.list_for_case("op_a", case_id)) == 3
 
 
 def test_the_default_renderer_plugin_uses_worker_processes(
