@@ -581,13 +581,21 @@ class FundingService:
         return Simulation(plan=plan, warnings=tuple(dict.fromkeys(all_warnings)))
 
     def _options_of_every_operator(
-        self, project: Project, situation: FundingSituation, when: date
+        self,
+        project: Project,
+        situation: FundingSituation,
+        when: date,
+        *,
+        already_asked: str | None = None,
     ) -> tuple[list[FundingOption], list[str]]:
         """Every installed operator's options, each asked on its own (scoped); the plugins that
-        failed are returned by name instead of failing the whole plan."""
+        failed are returned by name instead of failing the whole plan. `already_asked` is an
+        operator whose options the caller holds (a case's own), so it is not asked twice."""
         options: list[FundingOption] = []
         unavailable: list[str] = []
         for operator in self._hooks.operators():
+            if operator.id == already_asked:
+                continue
             ctx = OperatorContext(operator=operator.id, today=when)
             try:
                 found = self._hooks.funding_options(ctx, project, situation)
@@ -619,7 +627,9 @@ class FundingService:
         from ``cep_check_funding_plan`` — a plan with problems must not be stored as agreed.
         """
         options = list(self._hooks.funding_options(ctx, project, situation))
-        others, _unavailable = self._options_of_every_operator(project, situation, ctx.today)
+        others, _unavailable = self._options_of_every_operator(
+            project, situation, ctx.today, already_asked=ctx.operator
+        )
         options.extend(others)
         request = FundingRequest(
             project=project,

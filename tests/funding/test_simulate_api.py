@@ -414,3 +414,23 @@ def test_input_structs_are_bounded() -> None:
     from cep_core.domain.forms import unbounded_fields
 
     assert unbounded_fields(SimulationQuery) == []
+
+
+def test_a_case_plan_asks_each_operator_once(
+    kit: Kit, request_body: Body, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    ask = kit.hooks.funding_options
+
+    def counting(ctx: OperatorContext, project: Any, situation: Any) -> Any:
+        asked.append(ctx.operator)
+        return ask(ctx, project, situation)
+
+    monkeypatch.setattr(kit.hooks, "funding_options", counting)
+    service = FundingService(kit.hooks)
+    query = msgspec.convert(request_body(), SimulationQuery)
+    given = to_domain(query, kit.today(), service.parameters)
+    ctx = OperatorContext(operator="cap_emploi", today=given.purchase_date)
+    service.plan_for_case(ctx, given.project, given.situation, purchase_date=given.purchase_date)
+    assert sorted(asked) == sorted(info.id for info in kit.hooks.operators())
+    assert asked[0] == "cap_emploi"  # the case's own operator first
