@@ -64,7 +64,7 @@ from cep_core.domain.forms import (
     StepDefinition,
     unbounded_fields,
 )
-from cep_core.domain.funding import CddKind, ContractKind, ParticipationPayer, TrainingKind
+from cep_core.domain.funding import ParticipationPayer, TrainingKind
 from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.lifecycle import (
     TERMINAL,
@@ -99,10 +99,10 @@ from cep_core.errors import (
 )
 from cep_core.plugins import Hooks
 from cep_core.services.funding import (
+    CareerFacts,
     Euros,
     FunderQuery,
     FundingService,
-    Months,
     SimulationQuery,
     SituationQuery,
     TrainingQuery,
@@ -280,33 +280,10 @@ class CaseTraining(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     ] = 0
 
 
-class CaseFundingFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class CaseFundingFacts(CareerFacts, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The person's facts funding reads that the case does not hold: the simulator's
     ``situation`` without the status, disability recognition, registration and region, which
-    come from the case's situation."""
-
-    cpf_balance_eur: Annotated[Euros, msgspec.Meta(title="Solde du CPF")] | None = None
-    employer_topup_eur: Annotated[Euros, msgspec.Meta(title="Abondement de l'employeur")] = 0
-    contract: ContractKind | None = None
-    cdd_kind: CddKind | None = None
-    cdd_end_date: date | None = None
-    months_salaried_total: Months = 0
-    months_current_employer: Months = 0
-    months_salaried_last_60: Annotated[int, msgspec.Meta(ge=0, le=60)] = 0
-    months_cdd_last_12: Annotated[int, msgspec.Meta(ge=0, le=12)] = 0
-    low_qualified: bool = False
-    working_time_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] = 100
-    activity_months_this_year: Annotated[int, msgspec.Meta(ge=0, le=12)] = 12
-    reference_monthly_salary_eur: Euros | None = None
-    reemployed_after_dismissal: bool = False
-    occupational_disease_absence: bool = False
-    absence_months_last_24: Annotated[int, msgspec.Meta(ge=0, le=24)] = 0
-    days_worked_last_60_months: Annotated[int, msgspec.Meta(ge=0, le=1830)] | None = None
-    c2p_points_used: bool = False
-    atmp_reconversion_topup: bool = False
-    employer_headcount: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None = None
-    professional_reviews_held: bool | None = None
-    non_compulsory_training: bool | None = None
+    come from the case's situation (the fields are `CareerFacts`, shared with the simulator)."""
 
 
 class FundingPlanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -129,12 +129,10 @@ class TrainingQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     ] = 0
 
 
-class SituationQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The person's facts that funding reads (more than orientation needs)."""
+class CareerFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The career and account facts funding reads, beyond what orientation needs: shared by
+    the simulator's ``situation`` and a case's funding request, so both accept the same."""
 
-    status: Status  # the same values as in /api/v1/orientation
-    disability_recognition: bool = False
-    registered_jobseeker: bool = False
     cpf_balance_eur: Annotated[Euros, msgspec.Meta(title="Solde du CPF")] | None = None
     employer_topup_eur: Annotated[Euros, msgspec.Meta(title="Abondement de l'employeur")] = 0
     contract: ContractKind | None = None
@@ -157,6 +155,14 @@ class SituationQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     employer_headcount: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | None = None
     professional_reviews_held: bool | None = None
     non_compulsory_training: bool | None = None
+
+
+class SituationQuery(CareerFacts, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The person's facts that funding reads (more than orientation needs)."""
+
+    status: Status  # the same values as in /api/v1/orientation
+    disability_recognition: bool = False
+    registered_jobseeker: bool = False
     region: Annotated[str, msgspec.Meta(max_length=3)] | None = None
 
 
