@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from cep_core._version import __version__
+from cep_core.defaults.info import builtin_info
 from cep_core.domain.context import OperatorContext
 from cep_core.domain.funding import (
     CostKind,
@@ -25,7 +25,7 @@ from cep_core.domain.funding import (
     Project,
 )
 from cep_core.domain.issues import Issue
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind
+from cep_core.domain.plugin_info import PluginInfo, PluginKind
 from cep_core.domain.rules import FundingParameters, build_plan, check_plan, funding_parameters
 from cep_core.domain.situation import Status
 from cep_core.markers import hookimpl
@@ -122,19 +122,13 @@ def core_options(
 
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        id=PLUGIN_ID,
-        kind=PluginKind.POLICY,
-        labels=(
-            DatedLabel(
-                valid_from=date(2019, 1, 1),
-                value="Règles de financement par défaut",
-                source="cep-kit",
-            ),
-        ),
-        core_range=f"=={__version__}",
-        description="CPF, abondement de l'employeur, OPCO et Région ; plan de financement et "
+    return builtin_info(
+        PLUGIN_ID,
+        PluginKind.POLICY,
+        "Règles de financement par défaut",
+        "CPF, abondement de l'employeur, OPCO et Région ; plan de financement et "
         "contrôles par défaut.",
+        since=date(2019, 1, 1),
     )
 
 

@@ -9,10 +9,9 @@ employer's conseillers mobilité carrière unless an installed operator covers t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from functools import cache
 
-from cep_core._version import __version__
+from cep_core.defaults.info import builtin_info
 from cep_core.domain.orientation import (
     Competence,
     Eligibility,
@@ -21,7 +20,7 @@ from cep_core.domain.orientation import (
     Redirect,
 )
 from cep_core.domain.parameters import ParameterSet
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind
+from cep_core.domain.plugin_info import PluginInfo, PluginKind
 from cep_core.domain.situation import Situation
 from cep_core.markers import hookimpl
 
@@ -35,18 +34,11 @@ def parameters() -> ParameterSet:
 
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        id=PLUGIN_ID,
-        kind=PluginKind.POLICY,
-        labels=(
-            DatedLabel(
-                valid_from=date(2020, 1, 1),
-                value="Politique d'orientation par défaut",
-                source="cep-kit",
-            ),
-        ),
-        core_range=f"=={__version__}",
-        description="Liste tous les opérateurs compétents ; la personne choisit.",
+    return builtin_info(
+        PLUGIN_ID,
+        PluginKind.POLICY,
+        "Politique d'orientation par défaut",
+        "Liste tous les opérateurs compétents ; la personne choisit.",
     )
 
 

@@ -7,10 +7,8 @@ one. WeasyPrint is imported by the workers only, never by the process that calls
 
 from __future__ import annotations
 
-from datetime import date
-
-from cep_core._version import __version__
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind
+from cep_core.defaults.info import builtin_info
+from cep_core.domain.plugin_info import PluginInfo, PluginKind
 from cep_core.domain.synthesis import RenderRequest
 from cep_core.markers import hookimpl
 
@@ -19,21 +17,12 @@ PLUGIN_ID = "core.renderer"
 
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        id=PLUGIN_ID,
-        kind=PluginKind.CAPABILITY,
-        labels=(
-            DatedLabel(
-                valid_from=date(2020, 1, 1),
-                value="Production des PDF (WeasyPrint)",
-                source="cep-kit",
-            ),
-        ),
-        core_range=f"=={__version__}",
-        description=(
-            "Met en page les documents en PDF/UA balisé, dans des processus séparés, avec une "
-            "limite de temps et sans accès au réseau ni aux fichiers."
-        ),
+    return builtin_info(
+        PLUGIN_ID,
+        PluginKind.CAPABILITY,
+        "Production des PDF (WeasyPrint)",
+        "Met en page les documents en PDF/UA balisé, dans des processus séparés, avec une "
+        "limite de temps et sans accès au réseau ni aux fichiers.",
     )
 
 

@@ -6,13 +6,11 @@ case service resolves the replacements and orders the flow.
 
 from __future__ import annotations
 
-from datetime import date
-
-from cep_core._version import __version__
+from cep_core.defaults.info import builtin_info
 from cep_core.domain.case import Case, Level
 from cep_core.domain.context import OperatorContext
 from cep_core.domain.forms import StepDefinition
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind
+from cep_core.domain.plugin_info import PluginInfo, PluginKind
 from cep_core.domain.steps import core_steps
 from cep_core.markers import hookimpl
 
@@ -21,20 +19,12 @@ PLUGIN_ID = "core.steps"
 
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        id=PLUGIN_ID,
-        kind=PluginKind.CAPABILITY,
-        labels=(
-            DatedLabel(
-                valid_from=date(2020, 1, 1),
-                value="Étapes légales des niveaux 1 et 2",
-                source="Arrêté du 29 mars 2019 fixant le cahier des charges du CEP",
-            ),
-        ),
-        core_range=f"=={__version__}",
-        description=(
-            "Compte rendu du niveau 1 ; projet professionnel et plan d'action du niveau 2."
-        ),
+    return builtin_info(
+        PLUGIN_ID,
+        PluginKind.CAPABILITY,
+        "Étapes légales des niveaux 1 et 2",
+        "Compte rendu du niveau 1 ; projet professionnel et plan d'action du niveau 2.",
+        source="Arrêté du 29 mars 2019 fixant le cahier des charges du CEP",
     )
 
 

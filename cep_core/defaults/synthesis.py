@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from cep_core._version import __version__
 from cep_core.commands import CommandRegistry
+from cep_core.defaults.info import builtin_info
 from cep_core.domain.case import REFERRAL_REASON_LABELS, Case, Level, ReferralReason
 from cep_core.domain.context import OperatorContext
 from cep_core.domain.funding import FundingPlan, FundingStatus, ParticipationPayer
-from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind
+from cep_core.domain.plugin_info import PluginInfo, PluginKind
 from cep_core.domain.steps import (
     INFORMATION_KIND_LABELS,
     LEVEL_ONE_RECORD,
@@ -69,18 +69,12 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 @hookimpl
 def cep_plugin_info() -> PluginInfo:
-    return PluginInfo(
-        id=PLUGIN_ID,
-        kind=PluginKind.CAPABILITY,
-        labels=(
-            DatedLabel(
-                valid_from=date(2020, 1, 1),
-                value="Contenu légal du document de synthèse",
-                source="Arrêté du 29 mars 2019 fixant le cahier des charges du CEP",
-            ),
-        ),
-        core_range=f"=={__version__}",
-        description="Sections obligatoires des documents de synthèse des niveaux 1 et 2.",
+    return builtin_info(
+        PLUGIN_ID,
+        PluginKind.CAPABILITY,
+        "Contenu légal du document de synthèse",
+        "Sections obligatoires des documents de synthèse des niveaux 1 et 2.",
+        source="Arrêté du 29 mars 2019 fixant le cahier des charges du CEP",
     )
 
 
