@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
+
+_E = TypeVar("_E", bound=enum.StrEnum)
 
 # SEC-24: a secret shorter than this is refused (32 random characters ≈ 190 bits).
 MIN_TOKEN_LENGTH = 32
@@ -51,6 +56,38 @@ def parse_api_tokens(text: str, origin: str) -> tuple[ApiToken, ...]:
     return tuple(found)
 
 
+class Profile(enum.StrEnum):
+    """`development` forgives (generated secret, file mail, API docs); `production` does not."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+DEFAULT_SENDER = "cep-kit <ne-pas-repondre@cep-kit.invalid>"
+
+
+class MailBackend(enum.StrEnum):
+    CONSOLE = "console"  # prints each message (development)
+    FILE = "file"  # writes .eml files under the data folder (development default)
+    SMTP = "smtp"  # a real server (production)
+
+
+class MailSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """``CEP_MAIL_*``: where e-mails go, and as whom."""
+
+    backend: MailBackend = MailBackend.FILE
+    sender: str = DEFAULT_SENDER
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 10.0
+    # Where the operator's queue notices go when the operator set no address of its own.
+    fallback_queue_address: str | None = None
+
+
 def _list(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -75,7 +112,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     - ``CEP_DISABLED_PLUGINS``: block-list of plugin names;
     - ``CEP_TRACE_HOOKS``: ``1`` logs every hook call;
     - ``CEP_API_TOKENS`` / ``CEP_API_TOKENS_FILE``: API clients, ``opérateur:acteur:jeton``
-      entries (the file form keeps secrets out of the environment).
+      entries (the file form keeps secrets out of the environment);
+    - ``CEP_PROFILE``: ``development`` (default) or ``production``;
+    - ``CEP_DEBUG``: tracebacks in answers — refused in production (SEC-13);
+    - ``CEP_SECRET_KEY`` / ``CEP_SECRET_KEY_FILE``: key for CSRF tokens and keyed hashes, 32
+      characters at least; in development a random one is kept in the data folder (SEC-24);
+    - ``CEP_PUBLIC_URL``: the address people use, for links in e-mails;
+    - ``CEP_TRUSTED_PROXIES``: addresses/networks whose ``X-Forwarded-For`` is believed;
+    - ``CEP_SESSION_IDLE_MINUTES`` (30) / ``CEP_SESSION_MAX_HOURS`` (10): staff sessions (SEC-07);
+    - ``CEP_OPENAPI``: ``on`` / ``off`` / ``staff`` (default ``on`` in development, ``off`` in
+      production — SEC-14);
+    - ``CEP_MAIL_BACKEND`` (``console``, ``file``, ``smtp``), ``CEP_MAIL_FROM``,
+      ``CEP_SMTP_HOST``, ``CEP_SMTP_PORT``, ``CEP_SMTP_USERNAME``, ``CEP_SMTP_PASSWORD``,
+      ``CEP_SMTP_STARTTLS``, ``CEP_SMTP_SSL``, ``CEP_MAIL_QUEUE_FALLBACK``.
     """
 
     data_dir: Path
@@ -85,6 +134,55 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trace_hooks: bool = False
     load_entrypoints: bool = True
     api_tokens: tuple[ApiToken, ...] = ()
+    profile: Profile = Profile.DEVELOPMENT
+    debug: bool = False
+    secret_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    trusted_proxies: tuple[str, ...] = ()
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    openapi: str | None = None
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    # "standard" (RFC 9106 low-memory argon2id) or "fast" (tests only; refused in production).
+    hash_profile: str = "standard"
+
+    @property
+    def production(self) -> bool:
+        return self.profile is Profile.PRODUCTION
+
+    @property
+    def openapi_mode(self) -> str:
+        """``on``, ``off`` or ``staff``: explicit setting, else by profile (SEC-14)."""
+        if self.openapi:
+            return self.openapi
+        return "off" if self.production else "on"
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
+    def startup_problems(self) -> list[str]:
+        """Why this configuration must not serve, in French (empty: it may)."""
+        problems: list[str] = []
+        if self.production:
+            if self.debug:
+                problems.append("CEP_DEBUG est interdit avec CEP_PROFILE=production")
+            if not self.secret_key:
+                problems.append(
+                    "CEP_SECRET_KEY (ou CEP_SECRET_KEY_FILE) est obligatoire en production"
+                )
+            if not self.public_url.startswith("https://"):
+                problems.append("CEP_PUBLIC_URL doit commencer par https:// en production")
+            if self.hash_profile != "standard":
+                problems.append("CEP_PASSWORD_HASHING=fast est interdit en production")
+            if self.mail.backend is not MailBackend.SMTP:
+                problems.append("CEP_MAIL_BACKEND doit valoir « smtp » en production")
+        if self.secret_key is not None and _weak_secret(self.secret_key):
+            problems.append(
+                f"CEP_SECRET_KEY est trop faible ({MIN_TOKEN_LENGTH} caractères au moins, "
+                "tirés au hasard ; exemple : python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
+        return problems
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +199,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 ) from None
             tokens += parse_api_tokens(text, f"CEP_API_TOKENS_FILE ({path})")
         return cls(
+            profile=_choice(env, "CEP_PROFILE", Profile, Profile.DEVELOPMENT),
+            debug=_flag(env.get("CEP_DEBUG")),
+            secret_key=_secret(env),
+            public_url=(env.get("CEP_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            trusted_proxies=_networks(env.get("CEP_TRUSTED_PROXIES")),
+            session_idle_minutes=_int(env, "CEP_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+            session_max_hours=_int(env, "CEP_SESSION_MAX_HOURS", 10, 1, 24 * 7),
+            openapi=_openapi(env.get("CEP_OPENAPI")),
+            mail=_mail(env),
+            hash_profile=_hashing(env.get("CEP_PASSWORD_HASHING")),
             api_tokens=tokens,
             data_dir=data_dir,
             database_url=env.get("CEP_DATABASE_URL") or None,
@@ -114,3 +222,88 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'cep.sqlite3'}"
+
+
+def _weak_secret(secret: str) -> bool:
+    return len(secret) < MIN_TOKEN_LENGTH or len(set(secret)) < 10
+
+
+def _secret(env: Mapping[str, str]) -> str | None:
+    if env.get("CEP_SECRET_KEY_FILE"):
+        path = Path(env["CEP_SECRET_KEY_FILE"])
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise SettingsError(
+                f"CEP_SECRET_KEY_FILE : lecture impossible de « {path} » ({exc.strerror})"
+            ) from None
+    return env.get("CEP_SECRET_KEY") or None
+
+
+def _choice(env: Mapping[str, str], name: str, kind: type[_E], default: _E) -> _E:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise SettingsError(f"{name} : « {raw} » inconnu (valeurs possibles : {allowed})") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} : « {raw} » n'est pas un nombre entier") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} : {value} hors de l'intervalle {low}–{high}")
+    return value
+
+
+def _networks(value: str | None) -> tuple[str, ...]:
+    items = _list(value) or ()
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"CEP_TRUSTED_PROXIES : « {item} » n'est ni une adresse IP ni un réseau"
+            ) from None
+    return items
+
+
+def _openapi(value: str | None) -> str | None:
+    raw = (value or "").strip().lower()
+    if not raw:
+        return None
+    if raw not in {"on", "off", "staff"}:
+        raise SettingsError(f"CEP_OPENAPI : « {raw} » inconnu (valeurs possibles : on, off, staff)")
+    return raw
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings:
+    port_default = 465 if _flag(env.get("CEP_SMTP_SSL")) else 25
+    return MailSettings(
+        backend=_choice(env, "CEP_MAIL_BACKEND", MailBackend, MailBackend.FILE),
+        sender=env.get("CEP_MAIL_FROM") or DEFAULT_SENDER,
+        smtp_host=env.get("CEP_SMTP_HOST") or "localhost",
+        smtp_port=_int(env, "CEP_SMTP_PORT", port_default, 1, 65535),
+        smtp_username=env.get("CEP_SMTP_USERNAME") or None,
+        smtp_password=env.get("CEP_SMTP_PASSWORD") or None,
+        smtp_starttls=_flag(env.get("CEP_SMTP_STARTTLS")),
+        smtp_ssl=_flag(env.get("CEP_SMTP_SSL")),
+        fallback_queue_address=env.get("CEP_MAIL_QUEUE_FALLBACK") or None,
+    )
+
+
+def _hashing(value: str | None) -> str:
+    raw = (value or "standard").strip().lower()
+    if raw not in {"standard", "fast"}:
+        raise SettingsError(
+            f"CEP_PASSWORD_HASHING : « {raw} » inconnu (valeurs possibles : standard, fast)"
+        )
+    return raw

@@ -33,7 +33,7 @@ import random
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -77,6 +77,10 @@ from cep_core.services.cases import (
 from cep_core.services.orientation import OrientationService
 from cep_core.storage.database import Database
 from cep_core.storage.repositories import CaseEventRepository
+
+if TYPE_CHECKING:
+    from cep_core.domain.accounts import StaffUser
+    from cep_core.kit import Kit
 
 DEMO_ACTOR = "demo"
 Progress = Callable[[int, int], None]
@@ -1064,3 +1068,51 @@ def _birth_date(today: date, age: int, days_before_birthday: int) -> date:
 def _ascii(text: str) -> str:
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "".join(ch for ch in plain.lower() if ch.isalnum())
+
+
+DEMO_PASSWORD = "démonstration du kit CEP"  # noqa: S105 - printed on purpose, demo data only
+DEMO_DOMAIN = "demo.cep-kit.fr"
+
+
+def seed_demo_accounts(kit: Kit) -> list[StaffUser]:
+    """A counsellor and a manager per installed operator, and a platform admin (idempotent).
+
+    Only for demonstrations: they share one published password. `cep serve --demo` refuses
+    to run in the production profile.
+    """
+    from cep_core.domain.context import Role
+
+    wanted: list[tuple[str, str, Role, str | None]] = [
+        (f"admin@{DEMO_DOMAIN}", "Administration (démo)", Role.ADMIN, None)
+    ]
+    for info in kit.hooks.operators():
+        label = info.label(kit.today())
+        wanted.append(
+            (
+                f"conseiller.{info.id}@{DEMO_DOMAIN}",
+                f"Conseiller {label} (démo)",
+                Role.COUNSELLOR,
+                info.id,
+            )
+        )
+        wanted.append(
+            (
+                f"responsable.{info.id}@{DEMO_DOMAIN}",
+                f"Responsable {label} (démo)",
+                Role.MANAGER,
+                info.id,
+            )
+        )
+    created: list[StaffUser] = []
+    for email, name, role, operator in wanted:
+        if kit.accounts.find_user(email) is None:
+            created.append(
+                kit.accounts.create_user(
+                    email=email,
+                    display_name=name,
+                    role=role,
+                    operator=operator,
+                    password=DEMO_PASSWORD,
+                )
+            )
+    return created

@@ -13,7 +13,8 @@ from litestar import Litestar
 from litestar.datastructures import State
 
 from cep_core.kit import Kit
-from cep_core.settings import Settings
+from cep_core.settings import Settings, SettingsError
+from cep_core.web.auth import staff_or_token_guard
 from cep_core.web.openapi import openapi_config
 from cep_core.web.plugin import MAX_BODY_SIZE, CepPlugin
 
@@ -25,7 +26,10 @@ def create_app(
 ) -> Litestar:
     """Build the ASGI app for `kit`, or for a kit built from `settings` (default: environment).
 
-    Refuses to build (`PluginLoadError`, naming each plugin) when the kit refused plugins.
+    Refuses to build (`PluginLoadError`, naming each plugin) when the kit refused plugins, and
+    (`SettingsError`) a production profile with a debug flag, a missing or weak secret, or
+    development-only mail and hashing (SEC-13, SEC-24). The OpenAPI document follows
+    ``CEP_OPENAPI``: served, absent, or for signed-in staff and token holders (SEC-14).
     A kit built here is closed when the app shuts down; a kit passed in stays the caller's.
     """
     if kit is not None and settings is not None:
@@ -34,9 +38,18 @@ def create_app(
     kit = Kit(settings=settings) if kit is None else kit
     try:
         kit.check()
+        debug = debug or kit.settings.debug
+        problems = kit.settings.startup_problems()
+        if debug and kit.settings.production and not problems:
+            problems = ["le mode débogage est interdit avec CEP_PROFILE=production"]
+        if problems:
+            raise SettingsError("configuration refusée : " + " ; ".join(problems))
+        mode = kit.settings.openapi_mode
         app = Litestar(
             plugins=[CepPlugin(kit, app_wide=True)],
-            openapi_config=openapi_config(),
+            openapi_config=None
+            if mode == "off"
+            else openapi_config(guards=[staff_or_token_guard] if mode == "staff" else ()),
             state=State({"kit": kit}),
             on_shutdown=[kit.close] if owned else [],
             request_max_body_size=MAX_BODY_SIZE,

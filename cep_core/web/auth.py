@@ -1,25 +1,41 @@
-"""API clients authenticated by a bearer token from the settings (``CEP_API_TOKENS``).
+"""API clients: ``Authorization: Bearer`` with a personal access token or a configured one.
 
-Staff accounts and personal access tokens come with the web application; until then a
-deployment configures one token per client, bound to one operator: every request made with
-it acts for that operator only, so tenant isolation holds from the first call.
+Personal access tokens belong to a staff account (created and revoked from the workspace or
+``cep tokens``) and act with that account's operator and role. Tokens configured in
+``CEP_API_TOKENS`` serve machine clients, each bound to one operator. Either way every request
+acts for one operator only, so tenant isolation holds from the first call. The API never
+accepts the session cookie: pages and API do not share a credential (no CSRF on the API).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
+from litestar.handlers.base import BaseRouteHandler
 
 from cep_core.domain.context import Role
 from cep_core.kit import Kit
 from cep_core.settings import SettingsError, token_digest
 
 BEARER_SCHEME = "bearer"
+CLIENT_STATE_KEY = "cep_api_client"
+# App-state key of the host applications' authenticators, one per mounted kit.
+HOST_AUTHENTICATORS = "cep_host_authenticators"
+# SEC-15: requests per minute and per client, counted across instances.
+API_LIMIT = 600
+API_WINDOW = 60
 
 
 class ApiClient(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +44,11 @@ class ApiClient(msgspec.Struct, frozen=True, kw_only=True):
     operator: str
     actor: str
     role: Role = Role.COUNSELLOR
+    user_id: str | None = None  # the staff account behind a personal access token
+
+
+HostAuthenticator = Callable[[Request[Any, Any, Any]], "ApiClient | None"]
+"""A host app's own authentication: the client it vouches for, or None (see `CepPlugin`)."""
 
 
 def check_tokens(kit: Kit) -> None:
@@ -42,7 +63,37 @@ def check_tokens(kit: Kit) -> None:
 
 
 def provide_client(request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -> ApiClient:
-    """The caller, from ``Authorization: Bearer <jeton>``; 401 in French otherwise."""
+    """The caller, from ``Authorization: Bearer <jeton>``; 401 in French otherwise.
+
+    Runs in a worker thread (it may read the database); the answer is kept for the request.
+    """
+    state = request.scope.setdefault("state", {})
+    if CLIENT_STATE_KEY in state:
+        cached: ApiClient = state[CLIENT_STATE_KEY]
+        return cached
+    client = _authenticate(request, kit)
+    decision = kit.limiter.hit_batched(
+        f"api:{client.operator}:{client.actor}", limit=API_LIMIT, window=API_WINDOW
+    )
+    if not decision.allowed:
+        raise TooManyRequestsException(
+            f"Trop de requêtes : {API_LIMIT} par minute au plus pour un même client. "
+            f"Réessayez dans {decision.reset_after} secondes.",
+            headers=decision.headers(),
+        )
+    state[CLIENT_STATE_KEY] = client
+    return client
+
+
+def _authenticate(request: Request[Any, Any, Any], kit: Kit) -> ApiClient:
+    host = (request.app.state.get(HOST_AUTHENTICATORS) or {}).get(id(kit))
+    if host is not None:
+        vouched = host(request)
+        if vouched is not None:
+            if not isinstance(vouched, ApiClient):
+                raise TypeError("the host authenticator must return an ApiClient or None")
+            kit.hooks.operator(vouched.operator)  # an operator that is not installed: refuse
+            return vouched
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != BEARER_SCHEME or not token.strip():
@@ -54,7 +105,32 @@ def provide_client(request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -
     for known in kit.settings.api_tokens:
         if hmac.compare_digest(known.digest, digest):
             return ApiClient(operator=known.operator, actor=known.actor)
+    found = kit.accounts.resolve_token(token.strip())
+    if found is not None:
+        user, _ = found
+        if user.operator is None:
+            raise PermissionDeniedException(
+                "Les comptes d'administration de la plateforme n'ont pas accès aux dossiers."
+            )
+        return ApiClient(
+            operator=user.operator, actor=user.id, role=Role(user.role), user_id=user.id
+        )
     raise NotAuthorizedException(
         "Jeton inconnu ou révoqué.",
         headers={"WWW-Authenticate": 'Bearer realm="cep-kit", error="invalid_token"'},
     )
+
+
+async def staff_or_token_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for the OpenAPI document with ``CEP_OPENAPI=staff``: a session or a token."""
+    from cep_core.web.sessions import signed_in
+
+    kit: Kit | None = connection.app.state.get("kit")
+    assert isinstance(connection, Request)
+    if kit is None:
+        raise NotAuthorizedException("Authentification requise.")
+    if await signed_in(connection, kit) is not None:
+        return
+    await anyio.to_thread.run_sync(provide_client, connection, kit)

@@ -114,9 +114,19 @@ def issue_from_litestar_detail(detail: str) -> Issue:
 
 
 # Headers of an HTTP exception that the client needs (the others may leak internals).
-FORWARDED_HEADERS: Final = frozenset({"allow", "www-authenticate", "etag"})
+FORWARDED_HEADERS: Final = frozenset(
+    {
+        "allow",
+        "www-authenticate",
+        "etag",
+        "retry-after",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+    }
+)
 # Statuses the kit raises itself with a French detail; Litestar's own carry English phrases.
-KIT_DETAIL_STATUSES: Final = frozenset({401, 403, 409, 412, 428})
+KIT_DETAIL_STATUSES: Final = frozenset({401, 403, 409, 412, 428, 429})
 
 # -- responses ---------------------------------------------------------------------------------
 
@@ -146,8 +156,15 @@ def problem_response(
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    """Litestar's HTTP exceptions (400, 404, 405, 413, ...) in the French problem format."""
+    """Litestar's HTTP exceptions (400, 404, 405, 413, ...) in the French problem format.
+
+    A browser asking for a page that does not exist gets the French error page instead.
+    """
     status = exc.status_code
+    from cep_core.web.pages.errors import error_page, wants_html
+
+    if wants_html(request):
+        return error_page(request, status)
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in FORWARDED_HEADERS}
     if status == HTTP_400_BAD_REQUEST:
         issues = (

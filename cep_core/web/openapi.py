@@ -11,9 +11,11 @@ PRIVATE module: this file is the only place that imports it, and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import msgspec
+from litestar import Router
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin  # private
 from litestar.config.app import AppConfig
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -26,6 +28,7 @@ from cep_core.web.schemas import Problem
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.types import Guard
     from litestar.typing import FieldDefinition
 
 OPENAPI_PATH = "/schema"
@@ -65,7 +68,7 @@ def use_strict_struct_schemas(app_config: AppConfig) -> None:
     plugins.append(StrictStructSchemaPlugin())  # a user plugin comes first; ours still helps
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(guards: Sequence[Guard] = ()) -> OpenAPIConfig:
     """Only the JSON document is served (``/schema`` and ``/schema/openapi.json``).
 
     Litestar's HTML renderers load scripts and fonts from public CDNs, which the kit's
@@ -89,14 +92,19 @@ def openapi_config() -> OpenAPIConfig:
                 "bearer": SecurityScheme(
                     type="http",
                     scheme="bearer",
-                    description="Jeton d'API configuré par CEP_API_TOKENS "
-                    "(opérateur:acteur:jeton) ; il fixe l'opérateur et l'acteur des appels.",
+                    description="Jeton d'accès personnel (créé depuis l'espace professionnel "
+                    "ou par « cep tokens create ») ou jeton configuré par CEP_API_TOKENS ; il "
+                    "fixe l'opérateur et l'acteur des appels.",
                 )
             }
         ),
         path=OPENAPI_PATH,
         render_plugins=[JsonRenderPlugin()],
         use_handler_docstrings=False,
+        # CEP_OPENAPI=staff: the document is served to signed-in staff and token holders only.
+        openapi_router=Router(path=OPENAPI_PATH, route_handlers=[], guards=list(guards))
+        if guards
+        else None,
     )
 
 

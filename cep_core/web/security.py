@@ -23,7 +23,9 @@ CONTENT_SECURITY_POLICY: Final = (
 SECURITY_HEADERS: Final[tuple[tuple[str, str], ...]] = (
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    # Not "no-referrer": with it Chromium sends `Origin: null` on same-site form posts, which
+    # the CSRF origin check (SEC-09) must refuse. "same-origin" still tells other sites nothing.
+    ("referrer-policy", "same-origin"),
     ("x-frame-options", "DENY"),
     # Ignored by browsers over plain HTTP; effective as soon as TLS terminates in front.
     ("strict-transport-security", "max-age=31536000; includeSubDomains"),
@@ -47,7 +49,7 @@ def security_headers_hook(prefixes: Sequence[str] | None = None) -> BeforeMessag
             return
         headers = MutableScopeHeaders.from_message(message)
         for name, value in SECURITY_HEADERS:
-            if name == "cache-control" and name in headers:
+            if name in ("cache-control", "content-security-policy") and name in headers:
                 continue  # a handler that chose its own caching keeps it
             headers[name] = value
 

@@ -115,6 +115,6 @@ def test_security_headers_on_every_response(
     for name, value in SECURITY_HEADERS:
         assert response.headers[name] == value
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

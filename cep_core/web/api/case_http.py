@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 
+import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
@@ -24,6 +25,7 @@ from cep_core.kit import Kit
 from cep_core.web.auth import BEARER_SCHEME, ApiClient, provide_client
 from cep_core.web.case_schemas import CaseOut, CounsellorCaseOut, case_out
 from cep_core.web.concurrency import entity_tag, expected_version
+from cep_core.web.field_access import restricted_view
 from cep_core.web.openapi import problem_responses
 
 CASES_PATH: Final = "/cases"
@@ -88,13 +90,15 @@ READ_ERRORS: Final = (401, 404, 500, 503)
 WRITE_ERRORS: Final = (400, 401, 404, 409, 412, 413, 428, 500, 503)
 
 
-def require_client(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_client(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
     """Guard: authenticate before the body is read, so an anonymous call gets 401 whatever
-    it sends (the ``client`` dependency then returns the same client)."""
+    it sends (the ``client`` dependency then returns the same, cached, client)."""
     provider = connection.route_handler.resolve_dependencies()["kit"]
     kit: Kit = provider.dependency()
     assert isinstance(connection, Request)  # guards of HTTP routes receive the request
-    provide_client(connection, kit)
+    await anyio.to_thread.run_sync(provide_client, connection, kit)
 
 
 def version_for_write(kit: Kit, client: ApiClient, case_id: str, if_match: str | None) -> int:
@@ -127,6 +131,7 @@ def case_response(
 ) -> Response[CaseOut | CounsellorCaseOut]:
     """The case as the client's role may see it, with its ETag (and Location once created)."""
     view = kit.cases.view_case(client.operator, case_id, role=client.role)
+    view = restricted_view(kit, client.operator, view, role=client.role)  # SEC-03
     headers = {"ETag": entity_tag(view.case.id, view.case.version)}
     if created:
         headers["Location"] = case_url(view.case.id)
