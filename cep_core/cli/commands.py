@@ -49,7 +49,7 @@ def _upgrade(kit: Kit) -> bool:
     return True
 
 
-def _seed(kit: Kit, per_operator: int) -> int:
+def _seed(kit: Kit, per_operator: int, counsellors: dict[str, list[str]] | None = None) -> int:
     from cep_core.services.demo import seed_demo
 
     interactive = sys.stderr.isatty()
@@ -66,12 +66,20 @@ def _seed(kit: Kit, per_operator: int) -> int:
             shown.add(percent // 25)
             print(f"Données de démonstration : {done}/{total} ({percent} %)", file=sys.stderr)
 
-    return seed_demo(kit, per_operator=per_operator, progress=progress)
+    return seed_demo(kit, per_operator=per_operator, progress=progress, counsellors=counsellors)
 
 
 def serve(args: argparse.Namespace) -> int:
     kit = _kit()
     if kit is None:
+        return EXIT_FAILURE
+    refusals = kit.settings.startup_problems()
+    if args.demo and kit.settings.production:
+        refusals.append("--demo est interdit avec CEP_PROFILE=production")
+    if refusals:
+        for refusal in refusals:
+            err(f"cep : {refusal}")
+        kit.close()
         return EXIT_FAILURE
     if not _upgrade(kit):
         return EXIT_FAILURE
@@ -81,7 +89,8 @@ def serve(args: argparse.Namespace) -> int:
     if any(p.refuses_start for p in problems):
         return EXIT_FAILURE
     if args.demo:
-        created = _seed(kit, 12)
+        counsellors = _demo_accounts(kit)
+        created = _seed(kit, 12, counsellors)
         print(f"{created} dossier(s) de démonstration créé(s).", file=sys.stderr)
 
     import uvicorn
@@ -110,6 +119,28 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         kit.close()
     return EXIT_OK
+
+
+def _demo_accounts(kit: Kit) -> dict[str, list[str]]:
+    """One counsellor and one manager per operator, and an admin, with a shared password;
+    returns each operator's demo counsellors, who get the demo cases."""
+    from cep_core.domain.context import Role
+    from cep_core.services.demo import DEMO_DOMAIN, DEMO_PASSWORD, seed_demo_accounts
+
+    created = seed_demo_accounts(kit)
+    if created:
+        print(f"{len(created)} compte(s) de démonstration créé(s).", file=sys.stderr)
+    print(
+        f"Comptes de démonstration : conseiller.<opérateur>@{DEMO_DOMAIN}, "
+        f"responsable.<opérateur>@{DEMO_DOMAIN}, admin@{DEMO_DOMAIN} — mot de passe "
+        f"« {DEMO_PASSWORD} ».",
+        file=sys.stderr,
+    )
+    counsellors: dict[str, list[str]] = {}
+    for user in kit.accounts.list_users(None):
+        if user.role is Role.COUNSELLOR and user.operator and user.email.endswith(DEMO_DOMAIN):
+            counsellors.setdefault(user.operator, []).append(user.id)
+    return counsellors
 
 
 def _safe_url(url: str) -> str:
@@ -189,6 +220,34 @@ def plugins(args: argparse.Namespace) -> int:
             print(f"  {disabled.name} : {disabled.why}")
     kit.close()
     return status
+
+
+def plugin(args: argparse.Namespace) -> int:
+    """``cep plugin new NAME [--dir DIR]``: write a new operator plugin distribution."""
+    from pathlib import Path
+
+    from cep_core.scaffold import ScaffoldError, generate, project_folder
+
+    parent = Path(args.dir)
+    folder = project_folder(args.name, parent)
+    try:
+        written = generate(args.name, parent)
+    except ScaffoldError as exc:
+        err(f"cep : {exc}")
+        return EXIT_FAILURE
+    except OSError as exc:
+        err(f"cep : impossible d'écrire le plugin dans « {folder} » ({exc.strerror})")
+        return EXIT_FAILURE
+    print(f"Plugin « {args.name} » créé dans {folder} ({len(written)} fichiers) :")
+    for path in written:
+        print(f"  {path.relative_to(folder)}")
+    print("Pour l'essayer :")
+    print(f"  cd {folder}")
+    print("  pip install -e .          (dans un projet uv : uv pip install -e .)")
+    print("  pytest                    (la vérification de conformité du kit, puis vos tests)")
+    print(f"  cep plugins               (« {args.name} » figure parmi les plugins chargés)")
+    print("Le guide des auteurs de plugins : docs/plugins.md de cep-kit.")
+    return EXIT_OK
 
 
 def _read_query(args: argparse.Namespace) -> Any:
@@ -342,3 +401,32 @@ def _print_funding_issues(issues: tuple[Issue, ...] | list[Issue]) -> None:
     for issue in issues:
         where = f"{issue.path} : " if issue.path else ""
         err(f"  - {where}{issue.message}")
+
+
+def mail(args: argparse.Namespace) -> int:
+    """``cep mail send``: deliver the due messages of the outbox, then say what happened."""
+    kit = _kit(strict=False)
+    assert kit is not None
+    try:
+        if not _upgrade(kit):
+            return EXIT_FAILURE
+        outbox = kit.notifications.outbox
+        if args.retry_failed:
+            requeued = outbox.requeue_failed()
+            print(f"Messages remis en file : {requeued}.")
+        report = kit.notifications.deliver_pending(limit=args.limit)
+        counts = outbox.counts()
+        print(
+            f"Messages envoyés : {report.sent} ; à réessayer plus tard : {report.retried} ; "
+            f"en échec définitif : {report.failed}."
+        )
+        print(f"File d'attente : {counts.pending} en attente, {counts.failed} en échec.")
+        if report.failed:
+            err(f"cep mail send : {report.failed} message(s) en échec définitif :")
+            for failed in outbox.failed_messages(limit=report.failed):
+                err(f"  - {failed.id} ({failed.kind}, {failed.operator}) : {failed.last_error}")
+            err("Corrigez la cause, puis relancez avec --retry-failed.")
+            return EXIT_FAILURE
+        return EXIT_OK
+    finally:
+        kit.close()

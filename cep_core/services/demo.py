@@ -31,7 +31,7 @@ import enum
 import functools
 import random
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -605,11 +605,14 @@ def seed_demo(
     *,
     per_operator: int = 12,
     progress: Progress | None = None,
+    counsellors: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
     """Top every installed operator up to `per_operator` demo cases; return how many were made.
 
     Pass a `Kit` (``seed_demo(kit)``) or its parts (``seed_demo(database, hooks, clock)``).
-    `progress`, when given, is called with (done, total) after each case.
+    `progress`, when given, is called with (done, total) after each case. `counsellors` gives,
+    per operator, the staff ids cases are assigned to (default: fictitious counsellors), so
+    the demo accounts find "their" cases.
     """
     if isinstance(target, Database):
         if hooks is None:
@@ -635,7 +638,9 @@ def seed_demo(
         profiles = _profiles_for(operator, hooks, today)
         journey = _Journey(cases, operator, operators, today)
         for rank in range(existing[operator], existing[operator] + missing[operator]):
-            person, situation, counsellor, rng = _demo_case(operator, rank, profiles, today)
+            person, situation, counsellor, rng = _demo_case(
+                operator, rank, profiles, today, (counsellors or {}).get(operator) or COUNSELLORS
+            )
             # An operator whose public the demo cannot guess still gets cases: forced, as a
             # counsellor would, and the journal says so.
             competent = [choice.id for choice in orientation.orient(situation).operators]
@@ -1025,7 +1030,11 @@ def _profiles_for(operator: str, hooks: Hooks, today: date) -> Sequence[Profile]
 
 
 def _demo_case(
-    operator: str, rank: int, profiles: Sequence[Profile], today: date
+    operator: str,
+    rank: int,
+    profiles: Sequence[Profile],
+    today: date,
+    counsellors: Sequence[str] = COUNSELLORS,
 ) -> tuple[NewBeneficiary, Situation, str | None, random.Random]:
     # Not for security: a seeded generator makes the demo reproducible.
     rng = random.Random(f"cep-demo:{operator}:{rank}")  # noqa: S311
@@ -1037,7 +1046,7 @@ def _demo_case(
         phone=f"06 39 98 {rng.randrange(100):02d} {rng.randrange(100):02d}",
     )
     situation = _situation(profiles[rank % len(profiles)], rng, today)
-    counsellor = rng.choice((None, *COUNSELLORS))
+    counsellor = rng.choice((None, *counsellors))
     return person, situation, counsellor, rng
 
 

@@ -225,3 +225,21 @@ def test_tokens_resolve_until_revoked_or_expired_and_stay_in_their_operator(
     assert kit.accounts.resolve_token(second) is None
     with pytest.raises(AccountError):
         kit.accounts.create_token(user, name="", valid_days=30)
+
+
+def test_demo_accounts_are_idempotent_and_get_demo_cases(tmp_path: Path) -> None:
+    from cep_core.services.demo import DEMO_PASSWORD, seed_demo, seed_demo_accounts
+
+    kit = Kit(settings=Settings(data_dir=tmp_path, hash_profile="fast"), load_entrypoints=True)
+    kit.database.upgrade()
+    created = seed_demo_accounts(kit)
+    assert len(created) == 1 + 2 * len(kit.hooks.operators())
+    assert seed_demo_accounts(kit) == []
+    counsellor = kit.accounts.find_user("conseiller.apec@demo.cep-kit.fr")
+    assert counsellor is not None and counsellor.operator == "apec"
+    assert kit.accounts.authenticate(counsellor.email, DEMO_PASSWORD, client_ip="127.0.0.1")
+    seed_demo(kit, per_operator=4, counsellors={"apec": [counsellor.id]})
+    page = kit.cases.list_cases("apec", limit=50)
+    assigned = {case.counsellor_id for case in page.items}
+    assert assigned <= {counsellor.id, None} and counsellor.id in assigned
+    kit.close()
