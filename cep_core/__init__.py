@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cep_core._version import __version__
+from cep_core.commands import CommandRegistry
 from cep_core.domain.case import (
     Case,
     CaseEvent,
@@ -22,7 +23,7 @@ from cep_core.domain.case import (
     Transition,
 )
 from cep_core.domain.context import OperatorContext, Role
-from cep_core.domain.data import DataRecipient, Permission, RetentionRule
+from cep_core.domain.data import DataRecipient, Permission, RetentionPhase, RetentionRule
 from cep_core.domain.forms import (
     Choice,
     FieldDefinition,
@@ -60,6 +61,7 @@ from cep_core.domain.reporting import IndicatorDefinition
 from cep_core.domain.rules import (
     FundingParameters,
     add_months,
+    build_plan,
     funding_parameters,
     ptp_eligibility,
 )
@@ -99,10 +101,22 @@ from cep_core.settings import Settings
 
 if TYPE_CHECKING:
     from cep_core.kit import Kit
+    from cep_core.services.cases import NewBeneficiary, NewSession
+    from cep_core.services.funding import SimulationQuery
     from cep_core.web.app import create_app
 
 # Bumped on any incompatible change to a hook's name, arguments or meaning.
 HOOK_API_VERSION = "1.0"
+
+
+class HookDeprecationWarning(DeprecationWarning):
+    """A plugin implements a hook, or a hook argument, that a later hook API will drop.
+
+    Specs marked ``@hookspec(warn_on_impl=HookDeprecationWarning(...))`` (or
+    ``warn_on_impl_args``) make pluggy emit it when such a plugin registers, pointing at the
+    plugin's function; docs/plugins.md gives the deprecation policy.
+    """
+
 
 __all__ = [
     "HOOK_API_VERSION",
@@ -116,6 +130,7 @@ __all__ = [
     "CaseStatus",
     "Choice",
     "CloseReason",
+    "CommandRegistry",
     "Competence",
     "Contact",
     "CostKind",
@@ -133,6 +148,7 @@ __all__ = [
     "FundingRequest",
     "FundingSituation",
     "FundingStatus",
+    "HookDeprecationWarning",
     "IndicatorDefinition",
     "InformationKind",
     "IntakeForm",
@@ -144,6 +160,8 @@ __all__ = [
     "Level1Record",
     "Level1Referral",
     "Milestone",
+    "NewBeneficiary",
+    "NewSession",
     "OperatorChoice",
     "OperatorContext",
     "Orientation",
@@ -161,12 +179,14 @@ __all__ = [
     "ReferralReason",
     "Region",
     "RenderRequest",
+    "RetentionPhase",
     "RetentionRule",
     "Role",
     "ServiceKind",
     "SessionChannel",
     "SessionRecord",
     "Settings",
+    "SimulationQuery",
     "Situation",
     "Status",
     "StepCheck",
@@ -180,6 +200,7 @@ __all__ = [
     "__version__",
     "add_months",
     "age_on",
+    "build_plan",
     "create_app",
     "date_in_future",
     "dated_labels",
@@ -202,7 +223,19 @@ __all__ = [
 ]
 
 
+# Use-case inputs, imported on first use (their modules load the storage layer).
+_LAZY = {
+    "NewBeneficiary": "cep_core.services.cases",
+    "NewSession": "cep_core.services.cases",
+    "SimulationQuery": "cep_core.services.funding",
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     if name == "Kit":
         from cep_core.kit import Kit
 

@@ -124,6 +124,29 @@ def build_parser() -> FrenchArgumentParser:
         orient.add_argument(flag, action="store_true", help=text)
     orient.add_argument("--region", metavar="CODE", help="code INSEE de la région (ex. 53)")
 
+    plugin = commands.add_parser(
+        "plugin",
+        help="outils pour les auteurs de plugins",
+        description="Outils pour les auteurs de plugins d'opérateur (voir docs/plugins.md).",
+    )
+    plugin_commands = plugin.add_subparsers(
+        dest="plugin_command", metavar="ACTION", title="actions", parser_class=FrenchArgumentParser
+    )
+    plugin_commands.required = True
+    plugin_new = plugin_commands.add_parser(
+        "new",
+        help="créer un plugin d'opérateur complet, prêt à installer et à tester",
+        description="Crée DOSSIER/cep-NOM : la distribution d'un plugin d'opérateur (pyproject "
+        "avec son entry point, hooks, paramètres datés, modèle de synthèse, tests utilisant la "
+        "vérification de conformité du kit). Exemple :\n  cep plugin new mon_operateur",
+    )
+    plugin_new.add_argument(
+        "name", metavar="NOM", type=_plugin_name, help="nom du plugin (ex. mon_operateur)"
+    )
+    plugin_new.add_argument(
+        "--dir", default=".", metavar="DOSSIER", help="dossier parent (défaut : dossier courant)"
+    )
+
     funding = commands.add_parser(
         "funding",
         help="simuler le financement d'une formation",
@@ -160,6 +183,41 @@ def build_parser() -> FrenchArgumentParser:
         default=12,
         help="nombre de dossiers par opérateur (défaut : %(default)s)",
     )
+
+    mail = commands.add_parser(
+        "mail",
+        help="envoyer les messages électroniques en attente",
+        description="Messages électroniques (accusés de réception, rendez-vous, liens de "
+        "téléchargement) : ils sont mis en file d'attente avec les changements qu'ils "
+        "annoncent, puis envoyés par cette commande (à lancer régulièrement, par exemple "
+        "chaque minute). Destination : CEP_MAIL_BACKEND (console, file ou smtp).",
+    )
+    mail_commands = mail.add_subparsers(
+        dest="mail_command", metavar="ACTION", title="actions", parser_class=FrenchArgumentParser
+    )
+    mail_commands.required = True
+    send = mail_commands.add_parser(
+        "send",
+        help="envoyer les messages dus",
+        description="Envoie les messages dus ; un échec est retenté plus tard, puis le message "
+        "passe en échec définitif (sans être perdu). Sort avec 1 si un message a échoué "
+        "définitivement pendant cet envoi.",
+    )
+    send.add_argument(
+        "--limit",
+        type=_positive,
+        default=1000,
+        help="nombre maximal de messages à envoyer (défaut : %(default)s)",
+    )
+    send.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="remettre d'abord en file les messages en échec définitif (après avoir corrigé "
+        "la cause)",
+    )
+    from cep_core.cli import accounts
+
+    accounts.add_parsers(commands)
     return parser
 
 
@@ -173,6 +231,15 @@ def _port(value: str) -> int:
     return port
 
 
+def _plugin_name(value: str) -> str:
+    from cep_core.scaffold import ScaffoldError, check_name
+
+    try:
+        return check_name(value)
+    except ScaffoldError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive(value: str) -> int:
     try:
         number = int(value)
@@ -183,7 +250,18 @@ def _positive(value: str) -> int:
     return number
 
 
-CORE_COMMANDS = ("serve", "db", "plugins", "orient", "funding", "demo")
+CORE_COMMANDS = (
+    "serve",
+    "db",
+    "plugins",
+    "plugin",
+    "orient",
+    "funding",
+    "demo",
+    "mail",
+    "users",
+    "tokens",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,15 +279,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if plugin_kit is not None and args.command not in CORE_COMMANDS:
             return int(args.plugin_handler(args, plugin_kit))
-        from cep_core.cli import commands
+        from cep_core.cli import accounts, commands
 
         handler = {
             "serve": commands.serve,
             "db": commands.db,
             "plugins": commands.plugins,
+            "plugin": commands.plugin,
             "orient": commands.orient,
             "funding": commands.funding,
             "demo": commands.demo,
+            "mail": commands.mail,
+            "users": accounts.users,
+            "tokens": accounts.tokens,
         }[args.command]
         return handler(args)
     except KeyboardInterrupt:
