@@ -20,8 +20,14 @@ from cep_core.settings import Settings
 if TYPE_CHECKING:
     from datetime import date
 
+    from cep_core.services.accounts import AccountService
     from cep_core.services.cases import CaseService
+    from cep_core.services.download_links import DownloadLinkService
     from cep_core.services.funding import FundingService
+    from cep_core.services.notifications import NotificationService
+    from cep_core.services.operator_settings import OperatorSettingsService
+    from cep_core.services.ratelimit import RateLimiter
+    from cep_core.services.requests import RequestService
     from cep_core.services.syntheses import SynthesisService
     from cep_core.storage.database import Database
 
@@ -81,6 +87,37 @@ class Kit:
         return SynthesisService(self.database, self.hooks, self.registry, clock=self.clock)
 
     @cached_property
+    def notifications(self) -> NotificationService:
+        from cep_core.services.notifications import NotificationService
+
+        return NotificationService(self.database, settings=self.settings, clock=self.clock)
+
+    @cached_property
+    def requests(self) -> RequestService:
+        from cep_core.services.requests import RequestService
+
+        return RequestService(
+            self.database,
+            self.hooks,
+            settings=self.settings,
+            clock=self.clock,
+            cases=self.cases,
+            notifications=self.notifications,
+        )
+
+    @cached_property
+    def operator_settings(self) -> OperatorSettingsService:
+        from cep_core.services.operator_settings import OperatorSettingsService
+
+        return OperatorSettingsService(self.database, self.hooks, clock=self.clock)
+
+    @cached_property
+    def download_links(self) -> DownloadLinkService:
+        from cep_core.services.download_links import DownloadLinkService
+
+        return DownloadLinkService(self.database, clock=self.clock)
+
+    @cached_property
     def database(self) -> Database:
         from cep_core.storage.database import Database
 
@@ -91,6 +128,43 @@ class Kit:
         from cep_core.services.cases import CaseService
 
         return CaseService(self.database, self.hooks, clock=self.clock, funding=self.funding)
+
+    @cached_property
+    def limiter(self) -> RateLimiter:
+        from cep_core.services.ratelimit import RateLimiter
+
+        return RateLimiter(self.database, clock=self.clock)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from cep_core.services.accounts import AccountService
+
+        return AccountService(self.database, self.settings, limiter=self.limiter, clock=self.clock)
+
+    @cached_property
+    def secret_key(self) -> bytes:
+        """The key of CSRF tokens and keyed hashes (SEC-24).
+
+        In development, when none is configured, a random key is created once in the data
+        folder (readable by its owner only), so sessions survive a restart; production
+        refuses to start without one (`Settings.startup_problems`).
+        """
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        import os
+        import secrets
+
+        path = self.settings.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:  # O_EXCL: two processes starting together keep the first key
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        return path.read_text(encoding="utf-8").strip().encode()
 
     def close(self) -> None:
         if "database" in self.__dict__:

@@ -9,6 +9,7 @@ from cep_core.web.api.case_steps import CaseStepsController
 from cep_core.web.api.cases import CaseController
 from cep_core.web.api.funding import FundingController
 from cep_core.web.api.orientation import OrientationController
+from cep_core.web.api.requests import RequestController
 from cep_core.web.api.syntheses import SynthesisController
 from cep_core.web.body import strict_json_body
 
@@ -26,6 +27,7 @@ def api_router() -> Router:
             CaseStepsController,
             CaseActionsController,
             SynthesisController,
+            RequestController,
         ],
         before_request=strict_json_body,
     )
