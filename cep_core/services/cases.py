@@ -25,8 +25,6 @@ asked for) and `view_case` for the counsellor role.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -34,6 +32,7 @@ from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from sqlalchemy import Connection
 
 from cep_core.clock import Clock, today_in_france
 from cep_core.domain.case import (
@@ -108,6 +107,7 @@ from cep_core.services.funding import (
     TrainingQuery,
     to_domain,
 )
+from cep_core.services.keyset import decode_keyset, encode_keyset
 from cep_core.services.orientation import OrientationService
 from cep_core.storage.database import Database
 from cep_core.storage.ids import new_id
@@ -317,6 +317,10 @@ SERVICE_TRAINING_KINDS: dict[ServiceKind, TrainingKind] = {
     ServiceKind.BUSINESS_SUPPORT: TrainingKind.CREATION,
     ServiceKind.OTHER: TrainingKind.OTHER,
 }
+
+
+# The journal line of a synthesis's download link sent to the person (see `journal_link_sent`).
+SYNTHESIS_LINK_SENT = "synthesis_link_sent"
 
 
 class _Line(msgspec.Struct, frozen=True, kw_only=True):
@@ -578,6 +582,32 @@ class CaseService:
             if CaseRepository(connection, operator).get(case_id) is None:
                 raise CaseNotFound(case_id)
             return CaseEventRepository(connection, operator).for_case(case_id)
+
+    def journal_link_sent(
+        self,
+        connection: Connection,
+        operator: str,
+        case_id: str,
+        level: Level,
+        *,
+        actor: str | None,
+    ) -> CaseEvent:
+        """Journal that a synthesis's download link was sent to the person, in the caller's
+        transaction (the link and its e-mail are written there: all three or none). Codes
+        only — the level — never the address. Call `announce` once committed."""
+        self._hooks.operator(operator)
+        return CaseEventRepository(connection, operator).append(
+            case_id=case_id,
+            at=self._now(),
+            kind=SYNTHESIS_LINK_SENT,
+            actor=actor,
+            reason=f"level_{int(level)}",
+        )
+
+    def announce(self, operator: str, event: CaseEvent, *, actor: str | None) -> None:
+        """Tell the plugins of a journal line written in a caller's transaction (after it
+        committed): a failing listener never undoes it."""
+        self._hooks.case_event(self._context(operator, actor), event)
 
     # -- intake ----------------------------------------------------------------------------
 
@@ -1710,32 +1740,11 @@ def _plausible_id(value: str) -> bool:
 
 # -- cursors ---------------------------------------------------------------------------------
 
-_cursor_decoder = msgspec.json.Decoder(tuple[datetime, str])
-
 
 def encode_cursor(case: Case) -> str:
-    """Opaque to callers: where a page ended, as base64url JSON ``[updated_at, id]``."""
-    raw = msgspec.json.encode((case.updated_at, case.id))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """Opaque to callers: where a page ended (``[updated_at, id]``, see `keyset`)."""
+    return encode_keyset(case.updated_at, case.id)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        if len(cursor) > 200:
-            raise ValueError("cursor too long")
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        updated_at, case_id = _cursor_decoder.decode(raw)
-        if updated_at.tzinfo is None or not _plausible_id(case_id):
-            raise ValueError("bad cursor content")
-    except (ValueError, binascii.Error, msgspec.DecodeError) as exc:
-        raise InvalidInput(
-            [
-                Issue(
-                    path="cursor",
-                    code="invalid_cursor",
-                    message="Le curseur de pagination est invalide : reprenez depuis la "
-                    "première page.",
-                )
-            ]
-        ) from exc
-    return updated_at.astimezone(UTC), case_id
+    return decode_keyset(cursor, _plausible_id)

@@ -316,18 +316,29 @@ class BeneficiaryOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SituationOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The situation as every role sees it: no disability status (health data, SEC-03)."""
+
     birth_date: date
     as_of: date
     status: Status
     cadre: bool
     registered_jobseeker: bool
-    disability_recognition: bool
     working: bool
     seeking_job: bool
     region: str | None
 
     @classmethod
     def from_domain(cls, situation: Situation) -> SituationOut:
+        return _copied(cls, situation)
+
+
+class CounsellorSituationOut(SituationOut, frozen=True, kw_only=True):
+    """The situation as the operator's counsellors see it, with the disability status."""
+
+    disability_recognition: bool
+
+    @classmethod
+    def from_domain(cls, situation: Situation) -> CounsellorSituationOut:
         return _copied(cls, situation)
 
 
@@ -448,7 +459,8 @@ class ReferralOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _CaseFields(msgspec.Struct, frozen=True, kw_only=True):
-    """What every role sees of a case (`CaseOut` and `CounsellorCaseOut` add the sessions)."""
+    """What every role sees of a case (`CaseOut` and `CounsellorCaseOut` add the situation
+    and the sessions, each in the role's own Struct)."""
 
     id: str
     operator: str
@@ -460,7 +472,6 @@ class _CaseFields(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     beneficiary: BeneficiaryOut | None
-    situation: SituationOut
     intake: IntakeOut | None
     steps: list[StepOut]
     progress: ProgressOut | None
@@ -471,31 +482,39 @@ class _CaseFields(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CaseOut(_CaseFields, frozen=True, kw_only=True):
-    """A case as any role but the operator's counsellors sees it: sessions without notes.
+    """A case as any role but the operator's counsellors sees it: sessions without notes, a
+    situation without the disability status, intake and steps without health data.
 
     ``steps`` and ``progress`` are those of the current level; ``allowed_actions`` those the
     status allows (``start_level_1`` is ``POST .../actions/start-level-1``), before the flow's
     checks and the plugins' vetoes. The ETag of this representation is in the ``ETag`` header.
     """
 
+    situation: SituationOut
     sessions: list[SessionOut]
 
 
 class CounsellorCaseOut(_CaseFields, frozen=True, kw_only=True):
-    """A case as the operator's counsellors see it: with the sessions' confidential notes."""
+    """A case as the operator's counsellors see it: with the sessions' confidential notes and
+    the disability status."""
 
+    situation: CounsellorSituationOut
     sessions: list[CounsellorSessionOut]
 
 
 def case_out(view: CaseView) -> CaseOut | CounsellorCaseOut:
-    """The role's Struct for `view`: the service decided whether notes may be shown."""
+    """The role's Struct for `view`: the service decided whether notes may be shown, and the
+    same roles see health data (`cep_core.web.field_access`); for the others, pass a view
+    from `restricted_view` so the intake and the steps carry none."""
     case = view.case
     fields = _case_fields(case, view)
     if view.confidential_notes:
         notes = [CounsellorSessionOut.from_domain(s) for s in case.sessions]
-        return _copied(CounsellorCaseOut, case, **fields, sessions=notes)
+        situation = CounsellorSituationOut.from_domain(case.situation)
+        return _copied(CounsellorCaseOut, case, **fields, situation=situation, sessions=notes)
     sessions = [SessionOut.from_domain(s) for s in case.sessions]
-    return _copied(CaseOut, case, **fields, sessions=sessions)
+    plain = SituationOut.from_domain(case.situation)
+    return _copied(CaseOut, case, **fields, situation=plain, sessions=sessions)
 
 
 def _case_fields(case: Case, view: CaseView) -> dict[str, Any]:
@@ -505,7 +524,6 @@ def _case_fields(case: Case, view: CaseView) -> dict[str, Any]:
         "beneficiary": None
         if view.beneficiary is None
         else BeneficiaryOut.from_domain(view.beneficiary),
-        "situation": SituationOut.from_domain(case.situation),
         "intake": None if case.intake is None else IntakeOut.from_domain(case.intake),
         "steps": [StepOut.from_domain(state) for state in view.steps],
         "progress": None if view.progress is None else ProgressOut.from_domain(view.progress),

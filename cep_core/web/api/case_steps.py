@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, get, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
@@ -37,6 +38,7 @@ from cep_core.web.case_schemas import (
     StepWithSchemaOut,
 )
 from cep_core.web.concurrency import entity_tag
+from cep_core.web.field_access import redact_steps, restricted_steps, sees_health_data
 
 StepBody = Annotated[
     StepSave,
@@ -101,7 +103,8 @@ class CaseStepsController(Controller):
         progress = None
         if wanted is not None:
             flow = kit.cases.step_definitions(client.operator, case_id, wanted)
-            states = step_states(flow, case.steps)
+            # SEC-03: health data for counsellors only.
+            states = restricted_steps(step_states(flow, case.steps), flow, role=client.role)
             steps = [StepWithSchemaOut.build(s, d) for s, d in zip(states, flow, strict=True)]
             progress = ProgressOut.from_domain(level_progress(wanted, flow, case.steps))
         answer = StepsOut(
@@ -150,6 +153,10 @@ class CaseStepsController(Controller):
             expected_version=version,
             actor=client.actor,
         )
+        if not sees_health_data(client.role):  # SEC-03
+            flow = kit.cases.step_definitions(client.operator, case_id, saved.step.level)
+            [state] = redact_steps([saved.step], flow)
+            saved = msgspec.structs.replace(saved, step=state)
         return Response(
             StepSavedOut.from_domain(saved),
             headers={"ETag": entity_tag(saved.case.id, saved.case.version)},
