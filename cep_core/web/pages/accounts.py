@@ -18,7 +18,7 @@ from cep_core.domain.accounts import ROLE_LABELS, StaffUser
 from cep_core.domain.context import Role
 from cep_core.kit import Kit
 from cep_core.services.accounts import AccountError, SignInRefused
-from cep_core.web.pages.common import FormError, blocking, current_staff, read_form
+from cep_core.web.pages.common import FormData, FormError, blocking, current_staff, read_form
 from cep_core.web.pages.rendering import Pages, see_other
 from cep_core.web.sessions import client_address
 
@@ -29,6 +29,23 @@ VALIDITY_CHOICES = (("30", "30 jours"), ("90", "90 jours"), ("365", "1 an"))
 
 def _error(exc: AccountError) -> FormError:
     return FormError(message=str(exc), field=exc.field)
+
+
+async def set_account_status(
+    kit: Kit, actor: StaffUser, user_id: str, form: FormData, *, operator: str | None
+) -> None:
+    """Disable or re-enable an account of `operator` (None: any, for admins); 404 otherwise.
+
+    Nobody disables their own account: a manager or admin cannot lock themselves out.
+    """
+    if user_id == actor.id:
+        raise NotFoundException()
+    try:
+        await blocking(
+            kit.accounts.set_active, user_id, form.get("active") == "1", operator=operator
+        )
+    except AccountError:
+        raise NotFoundException() from None
 
 
 class PasswordController(Controller):
@@ -233,17 +250,7 @@ class TeamController(Controller):
     ) -> Response[Any]:
         manager = await current_staff(request, kit, Role.MANAGER)
         form = await read_form(request)
-        if user_id == manager.id:
-            raise NotFoundException()  # a manager cannot lock themselves out
-        try:
-            await blocking(
-                kit.accounts.set_active,
-                user_id,
-                form.get("active") == "1",
-                operator=manager.operator,
-            )
-        except AccountError:
-            raise NotFoundException() from None
+        await set_account_status(kit, manager, user_id, form, operator=manager.operator)
         return see_other("/espace/equipe")
 
     async def _page(
@@ -369,12 +376,7 @@ class AdminController(Controller):
     ) -> Response[Any]:
         admin = await current_staff(request, kit, Role.ADMIN)
         form = await read_form(request)
-        if user_id == admin.id:
-            raise NotFoundException()
-        try:
-            await blocking(kit.accounts.set_active, user_id, form.get("active") == "1")
-        except AccountError:
-            raise NotFoundException() from None
+        await set_account_status(kit, admin, user_id, form, operator=None)
         return see_other("/admin/comptes")
 
     async def _accounts_page(

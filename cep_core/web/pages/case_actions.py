@@ -9,10 +9,11 @@ lost. Refusals of the state machine, the flow or a plugin come back in French.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Annotated, Any, Final
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -199,6 +200,76 @@ FUNDING_CHOICES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
+class Outcome(msgspec.Struct, kw_only=True):
+    """How a versioned write ended: done, or what the form must show again (and its status)."""
+
+    done: bool = False
+    errors: list[FormError] = msgspec.field(default_factory=list)
+    conflict: Conflict | None = None
+    version: int
+    status_code: int = 400
+
+    @classmethod
+    def fresh(cls, version: int) -> Outcome:
+        """A form shown for the first time: no error, the case's current version."""
+        return cls(version=version, status_code=200)
+
+
+async def attempt(
+    kit: Kit,
+    user: StaffUser,
+    operator: str,
+    case_id: str,
+    fields: Mapping[str, str],
+    write: Callable[[], object],
+    *,
+    version: int,
+) -> Outcome:
+    """Run a write that carries the form's case version; turn its refusals into form state.
+
+    A stale version shows the conflict page (the case as it is now, the typed values kept);
+    a refused transition (409) or invalid input (400) become errors linked to `fields`.
+    `version` is the one the form was shown with.
+    """
+    try:
+        await blocking(write)
+    except VersionConflict as exc:
+        conflict = await conflict_for(kit, user, operator, case_id, exc)
+        return Outcome(conflict=conflict, version=conflict.version, status_code=409)
+    except (CaseStateConflict, InvalidInput) as exc:
+        status = 409 if isinstance(exc, CaseStateConflict) else 400
+        return Outcome(errors=issue_errors(exc.issues, fields), version=version, status_code=status)
+    return Outcome(done=True, version=version, status_code=303)
+
+
+async def action_page(
+    request: Request[Any, Any, Any],
+    pages: Pages,
+    template: str,
+    title: str,
+    case_id: str,
+    name: str,
+    values: Mapping[str, str],
+    outcome: Outcome,
+    **context: Any,
+) -> Response[Any]:
+    """One of the case's action forms, with its errors or its conflict."""
+    failed = bool(outcome.errors or outcome.conflict)
+    return await pages.render(
+        request,
+        template,
+        title=f"Erreur — {title}" if failed else title,
+        status_code=outcome.status_code,
+        case_url=case_url(case_id),
+        person_name=name,
+        values=values,
+        errors=outcome.errors,
+        conflict=outcome.conflict,
+        version=outcome.version,
+        **context,
+    )
+
+
 class CaseActionPagesController(Controller):
     path = "/espace/dossiers/{case_id:str}"
 
@@ -259,7 +330,7 @@ class CaseActionPagesController(Controller):
         user, operator = await workspace_user(request, kit)
         view = await load_view(kit, user, operator, case_id)
         return await self._close_page(
-            request, pages, view.case.id, person_name(view), {}, [], None, view.case.version
+            request, pages, view.case.id, person_name(view), {}, Outcome.fresh(view.case.version)
         )
 
     @post("/cloture", name="case-close-submit")
@@ -285,29 +356,27 @@ class CaseActionPagesController(Controller):
                     message=f"La précision compte {NOTE_MAX_LENGTH} caractères au plus.",
                 )
             )
-        status, conflict, version = 400, None, view.case.version
+        outcome = Outcome(errors=errors, version=view.case.version)
         if not errors and reason is not None:
-            try:
-                await blocking(
-                    kit.cases.close,
+            outcome = await attempt(
+                kit,
+                user,
+                operator,
+                case_id,
+                CLOSE_FIELDS,
+                lambda: kit.cases.close(
                     operator,
                     case_id,
                     reason,
                     note=values["note"] or None,
                     expected_version=submitted_version(form),
                     actor=user.id,
-                )
-            except VersionConflict as exc:
-                conflict = await conflict_for(kit, user, operator, case_id, exc)
-                status, version = 409, conflict.version
-            except (CaseStateConflict, InvalidInput) as exc:
-                errors = issue_errors(exc.issues, CLOSE_FIELDS)
-                status = 409 if isinstance(exc, CaseStateConflict) else 400
-            else:
+                ),
+                version=view.case.version,
+            )
+            if outcome.done:
                 return see_other(f"{case_url(case_id)}?message=dossier-cloture")
-        return await self._close_page(
-            request, pages, case_id, person_name(view), values, errors, conflict, version, status
-        )
+        return await self._close_page(request, pages, case_id, person_name(view), values, outcome)
 
     async def _close_page(
         self,
@@ -316,23 +385,17 @@ class CaseActionPagesController(Controller):
         case_id: str,
         name: str,
         values: Mapping[str, str],
-        errors: list[FormError],
-        conflict: Conflict | None,
-        version: int,
-        status_code: int = 200,
+        outcome: Outcome,
     ) -> Response[Any]:
-        title = "Clôturer le dossier"
-        return await pages.render(
+        return await action_page(
             request,
+            pages,
             "cases/close.html",
-            title=f"Erreur — {title}" if errors or conflict else title,
-            status_code=status_code,
-            case_url=case_url(case_id),
-            person_name=name,
-            values=values,
-            errors=errors,
-            conflict=conflict,
-            version=version,
+            "Clôturer le dossier",
+            case_id,
+            name,
+            values,
+            outcome,
             reasons=[(r.value, label) for r, label in CLOSE_REASON_LABELS.items()],
             note_max=NOTE_MAX_LENGTH,
         )
@@ -357,9 +420,7 @@ class CaseActionPagesController(Controller):
             case_id,
             person_name(view),
             {},
-            [],
-            None,
-            view.case.version,
+            Outcome.fresh(view.case.version),
         )
 
     @post("/orientation", name="case-refer-submit")
@@ -397,11 +458,15 @@ class CaseActionPagesController(Controller):
                     message=f"La précision compte {NOTE_MAX_LENGTH} caractères au plus.",
                 )
             )
-        status, conflict, version = 400, None, view.case.version
+        outcome = Outcome(errors=errors, version=view.case.version)
         if not errors and reason is not None:
-            try:
-                await blocking(
-                    kit.cases.refer,
+            outcome = await attempt(
+                kit,
+                user,
+                operator,
+                case_id,
+                REFER_FIELDS,
+                lambda: kit.cases.refer(
                     operator,
                     case_id,
                     values["target_operator"],
@@ -409,27 +474,13 @@ class CaseActionPagesController(Controller):
                     note=values["note"] or None,
                     expected_version=submitted_version(form),
                     actor=user.id,
-                )
-            except VersionConflict as exc:
-                conflict = await conflict_for(kit, user, operator, case_id, exc)
-                status, version = 409, conflict.version
-            except (CaseStateConflict, InvalidInput) as exc:
-                errors = issue_errors(exc.issues, REFER_FIELDS)
-                status = 409 if isinstance(exc, CaseStateConflict) else 400
-            else:
+                ),
+                version=view.case.version,
+            )
+            if outcome.done:
                 return see_other(f"{case_url(case_id)}?message=personne-orientee")
         return await self._refer_page(
-            request,
-            kit,
-            pages,
-            operator,
-            case_id,
-            person_name(view),
-            values,
-            errors,
-            conflict,
-            version,
-            status,
+            request, kit, pages, operator, case_id, person_name(view), values, outcome
         )
 
     async def _refer_page(
@@ -441,24 +492,18 @@ class CaseActionPagesController(Controller):
         case_id: str,
         name: str,
         values: Mapping[str, str],
-        errors: list[FormError],
-        conflict: Conflict | None,
-        version: int,
-        status_code: int = 200,
+        outcome: Outcome,
     ) -> Response[Any]:
-        title = "Orienter vers un autre opérateur"
         today = kit.today()
-        return await pages.render(
+        return await action_page(
             request,
+            pages,
             "cases/refer.html",
-            title=f"Erreur — {title}" if errors or conflict else title,
-            status_code=status_code,
-            case_url=case_url(case_id),
-            person_name=name,
-            values=values,
-            errors=errors,
-            conflict=conflict,
-            version=version,
+            "Orienter vers un autre opérateur",
+            case_id,
+            name,
+            values,
+            outcome,
             operators=[(i.id, i.label(today)) for i in kit.hooks.operators() if i.id != operator],
             reasons=[(r.value, label) for r, label in REFERRAL_REASON_LABELS.items()],
             note_max=NOTE_MAX_LENGTH,
@@ -484,7 +529,13 @@ class CaseActionPagesController(Controller):
             "duration": "60",
         }
         return await self._session_page(
-            request, pages, user, case_id, person_name(view), values, [], None, view.case.version
+            request,
+            pages,
+            user,
+            case_id,
+            person_name(view),
+            values,
+            Outcome.fresh(view.case.version),
         )
 
     @post("/entretiens/nouveau", name="case-session-submit")
@@ -506,36 +557,28 @@ class CaseActionPagesController(Controller):
         if not health:
             values["notes"] = ""  # notes are for counsellors, who alone may read them back
         session, errors = _session(values)
-        status, conflict, version = 400, None, view.case.version
+        outcome = Outcome(errors=errors, version=view.case.version)
         if session is not None:
-            try:
-                await blocking(
-                    kit.cases.record_session,
+            checked = session
+            outcome = await attempt(
+                kit,
+                user,
+                operator,
+                case_id,
+                SESSION_FIELDS,
+                lambda: kit.cases.record_session(
                     operator,
                     case_id,
-                    session,
+                    checked,
                     expected_version=submitted_version(form),
                     actor=user.id,
-                )
-            except VersionConflict as exc:
-                conflict = await conflict_for(kit, user, operator, case_id, exc)
-                status, version = 409, conflict.version
-            except (CaseStateConflict, InvalidInput) as exc:
-                errors = issue_errors(exc.issues, SESSION_FIELDS)
-                status = 409 if isinstance(exc, CaseStateConflict) else 400
-            else:
+                ),
+                version=view.case.version,
+            )
+            if outcome.done:
                 return see_other(f"{case_url(case_id)}?message=entretien-enregistre")
         return await self._session_page(
-            request,
-            pages,
-            user,
-            case_id,
-            person_name(view),
-            values,
-            errors,
-            conflict,
-            version,
-            status,
+            request, pages, user, case_id, person_name(view), values, outcome
         )
 
     async def _session_page(
@@ -546,23 +589,17 @@ class CaseActionPagesController(Controller):
         case_id: str,
         name: str,
         values: Mapping[str, str],
-        errors: list[FormError],
-        conflict: Conflict | None,
-        version: int,
-        status_code: int = 200,
+        outcome: Outcome,
     ) -> Response[Any]:
-        title = "Enregistrer un entretien"
-        return await pages.render(
+        return await action_page(
             request,
+            pages,
             "cases/session.html",
-            title=f"Erreur — {title}" if errors or conflict else title,
-            status_code=status_code,
-            case_url=case_url(case_id),
-            person_name=name,
-            values=values,
-            errors=errors,
-            conflict=conflict,
-            version=version,
+            "Enregistrer un entretien",
+            case_id,
+            name,
+            values,
+            outcome,
             channels=[(c.value, label) for c, label in SESSION_CHANNEL_LABELS.items()],
             show_notes=shows_health(user),
             notes_max=SESSION_NOTES_MAX_LENGTH,
