@@ -64,6 +64,7 @@ from cep_core.domain.forms import (
     unbounded_fields,
 )
 from cep_core.domain.funding import ParticipationPayer, TrainingKind
+from cep_core.domain.health_data import redact_answers, redact_steps, sees_health_data
 from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.lifecycle import (
     TERMINAL,
@@ -493,21 +494,58 @@ class CaseService:
         return case if confidential_notes else case.without_confidential_notes()
 
     def view_case(self, operator: str, case_id: str, *, role: Role) -> CaseView:
-        """The case as `role` may see it: notes for the counsellor role only."""
+        """The case as `role` may see it: confidential notes and health data (the intake's
+        and the steps' answers marked sensitive) for the counsellor role only (SEC-03)."""
         case = self._load(operator, case_id)
         with self._database.read() as connection:
             person = BeneficiaryRepository(connection, operator).get(case.beneficiary_id)
+        ctx = self._context(operator, None)
         flow: tuple[StepDefinition, ...] = ()
         if case.level is not None:
-            flow = self._flow(self._context(operator, None), case, case.level)
+            flow = self._flow(ctx, case, case.level)
+        states = step_states(flow, case.steps)
+        visible = case.visible_to(role)
+        if not sees_health_data(role):
+            visible = self._without_health_data(ctx, visible, flow)
+            states = redact_steps(states, flow)
         return CaseView(
-            case=case.visible_to(role),
+            case=visible,
             beneficiary=person,
             allowed_actions=allowed_actions(case),
-            steps=step_states(flow, case.steps),
+            steps=states,
             progress=None if case.level is None else level_progress(case.level, flow, case.steps),
             confidential_notes=role is Role.COUNSELLOR,
         )
+
+    def _without_health_data(
+        self, ctx: OperatorContext, case: Case, flow: tuple[StepDefinition, ...]
+    ) -> Case:
+        """The case without the answers its forms mark as health data, at both levels; an
+        answer whose form cannot be found is dropped (fail closed)."""
+        if case.intake is not None:
+            channel = case.intake.channel
+            try:
+                form = self._form(
+                    msgspec.structs.replace(ctx, role=_role_of(channel, None)), channel
+                )
+            except PluginFailure:
+                form = None
+            answers = {} if form is None else redact_answers(case.intake.answers, form.input)
+            case = msgspec.structs.replace(
+                case, intake=msgspec.structs.replace(case.intake, answers=answers)
+            )
+        inputs = {step.id: step.input for step in flow}
+        for level in (Level.ONE, Level.TWO):
+            if level != case.level:
+                inputs.update((step.id, step.input) for step in self._flow(ctx, case, level))
+        steps = {
+            step_id: msgspec.structs.replace(
+                record,
+                data={} if step_id not in inputs else redact_answers(record.data, inputs[step_id]),
+            )
+            for step_id, record in case.steps.items()
+        }
+        return msgspec.structs.replace(case, steps=steps)
 
     def get_beneficiary(self, operator: str, beneficiary_id: str) -> Beneficiary | None:
         self._hooks.operator(operator)

@@ -504,8 +504,8 @@ class CounsellorCaseOut(_CaseFields, frozen=True, kw_only=True):
 
 def case_out(view: CaseView) -> CaseOut | CounsellorCaseOut:
     """The role's Struct for `view`: the service decided whether notes may be shown, and the
-    same roles see health data (`cep_core.web.field_access`); for the others, pass a view
-    from `restricted_view` so the intake and the steps carry none."""
+    same roles see health data (`cep_core.domain.health_data`); `CaseService.view_case`
+    already left it out of the intake and the steps for the others."""
     case = view.case
     fields = _case_fields(case, view)
     if view.confidential_notes:

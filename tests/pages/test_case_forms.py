@@ -11,10 +11,10 @@ import msgspec
 import pytest
 from workspace_pages import ACTION_PLAN, PROJECT, RECORD
 
+from cep_core.domain.health_data import redact_answers, sensitive_fields
 from cep_core.domain.issues import Issue
 from cep_core.domain.steps import CORE_STEPS, ActionPlan, CareerProject, Level1Record
 from cep_core.services.cases import FundingPlanRequest
-from cep_core.web.field_access import redact_answers, sensitive_fields
 from cep_core.web.pages.case_forms import (
     YES,
     FieldView,

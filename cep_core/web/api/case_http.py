@@ -25,7 +25,6 @@ from cep_core.kit import Kit
 from cep_core.web.auth import BEARER_SCHEME, ApiClient, provide_client
 from cep_core.web.case_schemas import CaseOut, CounsellorCaseOut, case_out
 from cep_core.web.concurrency import entity_tag, expected_version
-from cep_core.web.field_access import restricted_view
 from cep_core.web.openapi import problem_responses
 
 CASES_PATH: Final = "/cases"
@@ -130,8 +129,7 @@ def case_response(
     kit: Kit, client: ApiClient, case_id: str, *, status_code: int = 200, created: bool = False
 ) -> Response[CaseOut | CounsellorCaseOut]:
     """The case as the client's role may see it, with its ETag (and Location once created)."""
-    view = kit.cases.view_case(client.operator, case_id, role=client.role)
-    view = restricted_view(kit, client.operator, view, role=client.role)  # SEC-03
+    view = kit.cases.view_case(client.operator, case_id, role=client.role)  # SEC-03 inside
     headers = {"ETag": entity_tag(view.case.id, view.case.version)}
     if created:
         headers["Location"] = case_url(view.case.id)

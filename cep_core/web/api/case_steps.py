@@ -15,6 +15,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, PathParameter, QueryParameter
 
 from cep_core.domain.case import Level
+from cep_core.domain.health_data import redact_steps, restricted_steps, sees_health_data
 from cep_core.domain.steps import level_progress, step_states
 from cep_core.kit import Kit
 from cep_core.web.api.case_http import (
@@ -38,7 +39,6 @@ from cep_core.web.case_schemas import (
     StepWithSchemaOut,
 )
 from cep_core.web.concurrency import entity_tag
-from cep_core.web.field_access import redact_steps, restricted_steps, sees_health_data
 
 StepBody = Annotated[
     StepSave,

@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from cep_core.domain.context import Role
 from cep_core.domain.forms import SessionChannel
+from cep_core.domain.health_data import sees_health_data
 from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.requests import (
     AppointmentInput,
@@ -44,7 +45,6 @@ from cep_core.web.api.case_http import (
     require_client,
 )
 from cep_core.web.auth import ApiClient
-from cep_core.web.field_access import sees_health_data
 
 REQUESTS_PATH: Final = "/requests"
 LIST_PARAMETERS: Final = frozenset({"status", "limit", "cursor"})

@@ -40,6 +40,7 @@ from cep_core.domain.case import (
     ReferralReason,
 )
 from cep_core.domain.forms import FieldKind, SessionChannel
+from cep_core.domain.health_data import SENSITIVE
 from cep_core.domain.issues import Issue
 from cep_core.domain.requests import CHANNEL_LABELS
 from cep_core.domain.situation import STATUS_LABELS, Status
@@ -53,7 +54,6 @@ from cep_core.domain.steps import (
 )
 from cep_core.flows import LabelledChoice
 from cep_core.services.funding import Euros
-from cep_core.web.field_access import SENSITIVE
 from cep_core.web.pages.common import FormError
 
 # A text longer than this gets a multi-line box.

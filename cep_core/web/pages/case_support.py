@@ -27,11 +27,11 @@ from cep_core.domain.case import (
 from cep_core.domain.context import Role
 from cep_core.domain.forms import FormChannel
 from cep_core.domain.funding import TrainingKind
+from cep_core.domain.health_data import sees_health_data
 from cep_core.domain.issues import Issue
 from cep_core.errors import VersionConflict
 from cep_core.kit import Kit
 from cep_core.services.cases import SYNTHESIS_LINK_SENT
-from cep_core.web.field_access import sees_health_data
 from cep_core.web.pages.case_forms import SESSION_CHANNEL_LABELS
 from cep_core.web.pages.common import FormData, FormError, blocking, operator_staff
 

@@ -39,7 +39,6 @@ from cep_core.errors import PluginFailure
 from cep_core.kit import Kit
 from cep_core.services.cases import CasePage, CaseView, NewBeneficiary
 from cep_core.services.funding import SimulationAnswer
-from cep_core.web.field_access import restricted_view
 from cep_core.web.pages.case_forms import (
     SESSION_CHANNEL_LABELS,
     FieldSpec,
@@ -480,8 +479,7 @@ async def load_view(kit: Kit, user: StaffUser, operator: str, case_id: str) -> C
     """The case as the user's role may see it (SEC-03); `CaseNotFound` for another
     operator's case (SEC-01)."""
     role = Role(user.role)
-    view = await blocking(kit.cases.view_case, operator, case_id, role=role)
-    return await blocking(restricted_view, kit, operator, view, role=role)
+    return await blocking(kit.cases.view_case, operator, case_id, role=role)
 
 
 def step_rows(case_id: str, states: tuple[StepState, ...]) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from cep_core.clock import PARIS
 from cep_core.domain.accounts import StaffUser
 from cep_core.domain.context import Role
 from cep_core.domain.forms import SessionChannel
+from cep_core.domain.health_data import sees_health_data
 from cep_core.domain.issues import InvalidInput
 from cep_core.domain.regions import regions
 from cep_core.domain.requests import (
@@ -41,7 +42,6 @@ from cep_core.domain.situation import STATUS_LABELS
 from cep_core.kit import Kit
 from cep_core.services.operator_settings import SettingsConflict
 from cep_core.services.requests import RequestConflict
-from cep_core.web.field_access import sees_health_data
 from cep_core.web.pages.common import (
     FormData,
     FormError,

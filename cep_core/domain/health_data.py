@@ -1,15 +1,12 @@
-"""Field-level access (SEC-03): health data and confidential notes reach only the roles that
-need them, in the API and in the pages alike.
+"""Health data (GDPR art. 9, SEC-03): which roles see it, and answers without it.
 
-- the person's disability status (``situation.disability_recognition``) and the answers an
-  operator marks as health data (``msgspec.Meta(extra={"sensitive": True})`` on a field of an
-  intake or step input) are for the operator's counsellors only;
-- the sessions' confidential notes too (`CaseService.view_case` already leaves them out).
-
-Every other role — the operator's managers, API clients acting for them — gets the case
-without them: `restricted_view` removes the marked answers from the intake and the steps it
-carries, and the output Structs of `cep_core.web.case_schemas` have no key for the rest. An
-answer whose form cannot be found is left out entirely (fail closed).
+The person's disability status (``situation.disability_recognition``) and the answers an
+operator marks as health data (``msgspec.Meta(extra={"sensitive": True})`` on a field of an
+intake or step input) are for the operator's counsellors only, like the sessions'
+confidential notes. `CaseService.view_case` applies these rules to the case it loaded, so the
+API and the pages get the same, already filtered, view; the web layer's output Structs have no
+key for the disability status of other roles. An answer whose form cannot be found is left
+out entirely (fail closed).
 """
 
 from __future__ import annotations
@@ -21,13 +18,9 @@ from typing import Any, Final
 import msgspec
 from msgspec import inspect as mi
 
-from cep_core.domain.case import IntakeRecord, Level
 from cep_core.domain.context import Role
 from cep_core.domain.forms import StepDefinition
 from cep_core.domain.steps import StepState
-from cep_core.errors import PluginFailure
-from cep_core.kit import Kit
-from cep_core.services.cases import CaseView
 
 SENSITIVE: Final = "sensitive"
 
@@ -119,42 +112,6 @@ def redact_steps(
         data = None if struct is None else redact_answers(state.data, struct)
         redacted.append(msgspec.structs.replace(state, data=data))
     return tuple(redacted)
-
-
-def redact_intake(kit: Kit, operator: str, intake: IntakeRecord) -> IntakeRecord:
-    """The intake without health data, read with the operator's form for its channel."""
-    try:
-        form = kit.cases.intake_form(operator, intake.channel)
-    except PluginFailure:
-        form = None
-    answers = {} if form is None else redact_answers(intake.answers, form.input)
-    return msgspec.structs.replace(intake, answers=answers)
-
-
-def restricted_view(kit: Kit, operator: str, view: CaseView, *, role: Role) -> CaseView:
-    """`view` as `role` may see it: unchanged for a counsellor; for any other role, without
-    the health data of the intake and of every step's answers (both levels)."""
-    if sees_health_data(role):
-        return view
-    case = view.case
-    if case.intake is not None:
-        case = msgspec.structs.replace(case, intake=redact_intake(kit, operator, case.intake))
-    definitions = [
-        step
-        for level in (Level.ONE, Level.TWO)
-        for step in kit.cases.step_definitions(operator, case.id, level)
-    ]
-    inputs = {step.id: step.input for step in definitions}
-    records = {
-        step_id: msgspec.structs.replace(
-            record,
-            data={} if step_id not in inputs else redact_answers(record.data, inputs[step_id]),
-        )
-        for step_id, record in case.steps.items()
-    }
-    case = msgspec.structs.replace(case, steps=records)
-    steps = redact_steps(view.steps, definitions)
-    return msgspec.structs.replace(view, case=case, steps=steps)
 
 
 def restricted_steps(
