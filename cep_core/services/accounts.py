@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -96,8 +97,15 @@ class AccountService:
         self.limiter = limiter
         self.clock = clock
         self.hasher = build_hasher(settings)
-        # Verified when the e-mail is unknown, so timing does not tell which accounts exist.
-        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        """Verified when the e-mail is unknown, so timing does not tell which accounts exist.
+
+        Made on first need, not when the service is built: a hash costs ~180 ms here, and
+        the first authenticated request of every process would otherwise pay for it.
+        """
+        return self.hasher.hash(secrets.token_urlsafe(16))
 
     # -- users ---------------------------------------------------------------------------
 
