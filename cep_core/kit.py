@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cep_core.services.funding import FundingService
     from cep_core.services.notifications import NotificationService
     from cep_core.services.operator_settings import OperatorSettingsService
+    from cep_core.services.pseudonymisation import Pseudonymiser
     from cep_core.services.ratelimit import RateLimiter
     from cep_core.services.requests import RequestService
     from cep_core.services.syntheses import SynthesisService
@@ -151,10 +152,25 @@ class Kit:
         """
         if self.settings.secret_key:
             return self.settings.secret_key.encode()
+        return self._key_file("secret_key")
+
+    @cached_property
+    def pseudonymiser(self) -> Pseudonymiser:
+        """Keyed hashes for statistical exports (SEC-20).
+
+        The key is ``CEP_PSEUDONYMISATION_KEY`` (or ``…_FILE``), else a random key created
+        once in the data folder: never the CSRF key, and never written into an export.
+        """
+        from cep_core.services.pseudonymisation import Pseudonymiser
+
+        key = self.settings.pseudonymisation_key
+        return Pseudonymiser(key.encode() if key else self._key_file("pseudonymisation_key"))
+
+    def _key_file(self, name: str) -> bytes:
         import os
         import secrets
 
-        path = self.settings.data_dir / "secret_key"
+        path = self.settings.data_dir / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             try:  # O_EXCL: two processes starting together keep the first key

@@ -137,6 +137,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     profile: Profile = Profile.DEVELOPMENT
     debug: bool = False
     secret_key: str | None = None
+    # Key of the keyed hashes in statistical exports (SEC-20); kept apart from the exports.
+    pseudonymisation_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     trusted_proxies: tuple[str, ...] = ()
     session_idle_minutes: int = 30
@@ -202,6 +204,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             profile=_choice(env, "CEP_PROFILE", Profile, Profile.DEVELOPMENT),
             debug=_flag(env.get("CEP_DEBUG")),
             secret_key=_secret(env),
+            pseudonymisation_key=_secret(env, "CEP_PSEUDONYMISATION_KEY"),
             public_url=(env.get("CEP_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
             trusted_proxies=_networks(env.get("CEP_TRUSTED_PROXIES")),
             session_idle_minutes=_int(env, "CEP_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
@@ -228,16 +231,16 @@ def _weak_secret(secret: str) -> bool:
     return len(secret) < MIN_TOKEN_LENGTH or len(set(secret)) < 10
 
 
-def _secret(env: Mapping[str, str]) -> str | None:
-    if env.get("CEP_SECRET_KEY_FILE"):
-        path = Path(env["CEP_SECRET_KEY_FILE"])
+def _secret(env: Mapping[str, str], name: str = "CEP_SECRET_KEY") -> str | None:
+    if env.get(f"{name}_FILE"):
+        path = Path(env[f"{name}_FILE"])
         try:
             return path.read_text(encoding="utf-8").strip() or None
         except OSError as exc:
             raise SettingsError(
-                f"CEP_SECRET_KEY_FILE : lecture impossible de « {path} » ({exc.strerror})"
+                f"{name}_FILE : lecture impossible de « {path} » ({exc.strerror})"
             ) from None
-    return env.get("CEP_SECRET_KEY") or None
+    return env.get(name) or None
 
 
 def _choice(env: Mapping[str, str], name: str, kind: type[_E], default: _E) -> _E:
