@@ -57,7 +57,9 @@ from cep_core.domain.orientation import (
 from cep_core.domain.parameters import DatedValue, Parameter, ParameterError, ParameterSet
 from cep_core.domain.plugin_info import DatedLabel, PluginInfo, PluginKind, Theme, dated_labels
 from cep_core.domain.regions import Region, region, regions
+from cep_core.domain.reporting import Chart as IndicatorChart
 from cep_core.domain.reporting import IndicatorDefinition
+from cep_core.domain.reporting import Measure as IndicatorMeasure
 from cep_core.domain.rules import (
     FundingParameters,
     add_months,
@@ -149,7 +151,9 @@ __all__ = [
     "FundingSituation",
     "FundingStatus",
     "HookDeprecationWarning",
+    "IndicatorChart",
     "IndicatorDefinition",
+    "IndicatorMeasure",
     "InformationKind",
     "IntakeForm",
     "IntakeRecord",

@@ -21,14 +21,21 @@ if TYPE_CHECKING:
     from datetime import date
 
     from cep_core.services.accounts import AccountService
+    from cep_core.services.audit import AuditJournal
     from cep_core.services.cases import CaseService
     from cep_core.services.download_links import DownloadLinkService
     from cep_core.services.funding import FundingService
+    from cep_core.services.gdpr import GdprService
+    from cep_core.services.idempotency import IdempotencyService
+    from cep_core.services.indicators import IndicatorService
     from cep_core.services.notifications import NotificationService
     from cep_core.services.operator_settings import OperatorSettingsService
     from cep_core.services.pseudonymisation import Pseudonymiser
     from cep_core.services.ratelimit import RateLimiter
+    from cep_core.services.reports import ReportService
     from cep_core.services.requests import RequestService
+    from cep_core.services.retention import RetentionService
+    from cep_core.services.surveys import SurveyService
     from cep_core.services.syntheses import SynthesisService
     from cep_core.storage.database import Database
 
@@ -131,6 +138,38 @@ class Kit:
         return CaseService(self.database, self.hooks, clock=self.clock, funding=self.funding)
 
     @cached_property
+    def audit(self) -> AuditJournal:
+        """The audit journal (SEC-12): every access to a beneficiary's data, every sign-in."""
+        from cep_core.services.audit import AuditJournal
+
+        return AuditJournal(
+            self.database,
+            clock=self.clock,
+            retention_months=self.settings.audit_retention_months,
+        )
+
+    @cached_property
+    def idempotency(self) -> IdempotencyService:
+        """Idempotency keys of the API's creating requests (REL-10), shared by instances."""
+        from cep_core.services.idempotency import IdempotencyService
+
+        return IdempotencyService(self.database, clock=self.clock)
+
+    @cached_property
+    def gdpr(self) -> GdprService:
+        """Data-subject rights for one person: export, rectification, erasure (SEC-18)."""
+        from cep_core.services.gdpr import GdprService
+
+        return GdprService(self.database, self.hooks, clock=self.clock)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """The retention jobs ``cep purge`` runs (SEC-19, SEC-21)."""
+        from cep_core.services.retention import RetentionService
+
+        return RetentionService(self)
+
+    @cached_property
     def limiter(self) -> RateLimiter:
         from cep_core.services.ratelimit import RateLimiter
 
@@ -153,6 +192,30 @@ class Kit:
         if self.settings.secret_key:
             return self.settings.secret_key.encode()
         return self._key_file("secret_key")
+
+    @cached_property
+    def indicators(self) -> IndicatorService:
+        from cep_core.services.indicators import IndicatorService
+
+        return IndicatorService(self.database, self.hooks, clock=self.clock)
+
+    @cached_property
+    def surveys(self) -> SurveyService:
+        from cep_core.services.surveys import SurveyService
+
+        return SurveyService(self.database, self.hooks, settings=self.settings, clock=self.clock)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Pseudonymised statistical exports (SEC-20), recorded and audited."""
+        from cep_core.services.reports import ReportService
+
+        return ReportService(
+            self.database,
+            pseudonymiser=lambda: self.pseudonymiser,
+            audit=lambda: self.audit,
+            clock=self.clock,
+        )
 
     @cached_property
     def pseudonymiser(self) -> Pseudonymiser:
@@ -183,5 +246,7 @@ class Kit:
         return path.read_text(encoding="utf-8").strip().encode()
 
     def close(self) -> None:
+        if "audit" in self.__dict__:
+            self.audit.close()
         if "database" in self.__dict__:
             self.database.dispose()

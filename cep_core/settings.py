@@ -124,7 +124,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
       production — SEC-14);
     - ``CEP_MAIL_BACKEND`` (``console``, ``file``, ``smtp``), ``CEP_MAIL_FROM``,
       ``CEP_SMTP_HOST``, ``CEP_SMTP_PORT``, ``CEP_SMTP_USERNAME``, ``CEP_SMTP_PASSWORD``,
-      ``CEP_SMTP_STARTTLS``, ``CEP_SMTP_SSL``, ``CEP_MAIL_QUEUE_FALLBACK``.
+      ``CEP_SMTP_STARTTLS``, ``CEP_SMTP_SSL``, ``CEP_MAIL_QUEUE_FALLBACK``;
+    - ``CEP_ALLOW_NON_DURABLE_DATABASE=1``: tests only — serve even though the database may
+      lose acknowledged writes (the throw-away PostgreSQL clusters run with ``fsync=off``);
+      the problems are still logged; refused in production (REL-08);
+    - ``CEP_AUDIT_RETENTION_MONTHS`` (12): how long the audit journal is kept; outside 6–12
+      months only with ``CEP_AUDIT_RETENTION_OVERRIDE`` set to the written justification.
     """
 
     data_dir: Path
@@ -147,6 +152,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     # "standard" (RFC 9106 low-memory argon2id) or "fast" (tests only; refused in production).
     hash_profile: str = "standard"
+    # Serve on a database that may lose acknowledged writes (PostgreSQL fsync=off...): only for
+    # the throw-away test clusters (pg_virtualenv, tests/conftest.py); refused in production.
+    allow_non_durable_database: bool = False
+    # Audit journal retention (SEC-12): CNIL range 6–12 months, else a written justification.
+    audit_retention_months: int = 12
+    audit_retention_override: str | None = None
 
     @property
     def production(self) -> bool:
@@ -178,6 +189,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append("CEP_PASSWORD_HASHING=fast est interdit en production")
             if self.mail.backend is not MailBackend.SMTP:
                 problems.append("CEP_MAIL_BACKEND doit valoir « smtp » en production")
+            if self.allow_non_durable_database:
+                problems.append(
+                    "CEP_ALLOW_NON_DURABLE_DATABASE est interdit avec CEP_PROFILE=production "
+                    "(réservé aux grappes PostgreSQL jetables des tests)"
+                )
+        from cep_core.services.audit import retention_problem
+
+        audit_problem = retention_problem(
+            self.audit_retention_months, self.audit_retention_override
+        )
+        if audit_problem:
+            problems.append(audit_problem)
         if self.secret_key is not None and _weak_secret(self.secret_key):
             problems.append(
                 f"CEP_SECRET_KEY est trop faible ({MIN_TOKEN_LENGTH} caractères au moins, "
@@ -212,6 +235,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             openapi=_openapi(env.get("CEP_OPENAPI")),
             mail=_mail(env),
             hash_profile=_hashing(env.get("CEP_PASSWORD_HASHING")),
+            allow_non_durable_database=_flag(env.get("CEP_ALLOW_NON_DURABLE_DATABASE")),
+            audit_retention_months=_audit_retention(env),
+            audit_retention_override=(env.get("CEP_AUDIT_RETENTION_OVERRIDE") or "").strip()
+            or None,
             api_tokens=tokens,
             data_dir=data_dir,
             database_url=env.get("CEP_DATABASE_URL") or None,
@@ -265,6 +292,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise SettingsError(f"{name} : {value} hors de l'intervalle {low}–{high}")
     return value
+
+
+def _audit_retention(env: Mapping[str, str]) -> int:
+    """Months of audit journal: refused outside the CNIL's 6–12 without a justification."""
+    from cep_core.services.audit import retention_problem
+
+    months = _int(env, "CEP_AUDIT_RETENTION_MONTHS", 12, 1, 120)
+    problem = retention_problem(months, env.get("CEP_AUDIT_RETENTION_OVERRIDE"))
+    if problem:
+        raise SettingsError(problem)
+    return months
 
 
 def _networks(value: str | None) -> tuple[str, ...]:

@@ -215,9 +215,11 @@ def build_parser() -> FrenchArgumentParser:
         help="remettre d'abord en file les messages en échec définitif (après avoir corrigé "
         "la cause)",
     )
-    from cep_core.cli import accounts
+    from cep_core.cli import accounts, gdpr, reports
 
     accounts.add_parsers(commands)
+    gdpr.add_parsers(commands)
+    reports.add_parsers(commands)
     return parser
 
 
@@ -261,6 +263,10 @@ CORE_COMMANDS = (
     "mail",
     "users",
     "tokens",
+    "gdpr",
+    "purge",
+    "report",
+    "surveys",
 )
 
 
@@ -279,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if plugin_kit is not None and args.command not in CORE_COMMANDS:
             return int(args.plugin_handler(args, plugin_kit))
-        from cep_core.cli import accounts, commands
+        from cep_core.cli import accounts, commands, gdpr, reports
 
         handler = {
             "serve": commands.serve,
@@ -292,6 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mail": commands.mail,
             "users": accounts.users,
             "tokens": accounts.tokens,
+            "gdpr": gdpr.gdpr,
+            "purge": gdpr.purge,
+            "report": reports.report,
+            "surveys": reports.surveys,
         }[args.command]
         return handler(args)
     except KeyboardInterrupt:

@@ -66,7 +66,9 @@ def _seed(kit: Kit, per_operator: int, counsellors: dict[str, list[str]] | None 
             shown.add(percent // 25)
             print(f"Données de démonstration : {done}/{total} ({percent} %)", file=sys.stderr)
 
-    return seed_demo(kit, per_operator=per_operator, progress=progress, counsellors=counsellors)
+    made = seed_demo(kit, per_operator=per_operator, progress=progress, counsellors=counsellors)
+    kit.surveys.seed_demo()  # a few questionnaire answers for the activity dashboard
+    return made
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -81,12 +83,7 @@ def serve(args: argparse.Namespace) -> int:
             err(f"cep : {refusal}")
         kit.close()
         return EXIT_FAILURE
-    if not _upgrade(kit):
-        return EXIT_FAILURE
-    problems = kit.database.check_durability()
-    for problem in problems:
-        err(f"cep : {problem}")
-    if any(p.refuses_start for p in problems):
+    if not _durable(kit) or not _upgrade(kit):  # a database we refuse is not migrated
         return EXIT_FAILURE
     if args.demo:
         counsellors = _demo_accounts(kit)
@@ -119,6 +116,31 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         kit.close()
     return EXIT_OK
+
+
+def _durable(kit: Kit) -> bool:
+    """REL-08: refuse (message, exit 1) a database that may lose acknowledged writes.
+
+    Warnings are logged by `Database.ensure_durable` (on stderr when logging is not set up),
+    once: ``create_app`` checks again without repeating them.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cep_core.errors import DatabaseNotDurable
+
+    try:
+        kit.database.ensure_durable(allow_non_durable=kit.settings.allow_non_durable_database)
+    except DatabaseNotDurable as exc:
+        err(f"cep : {exc}")
+    except (SQLAlchemyError, OSError) as exc:
+        err(
+            "cep : impossible de joindre la base de données "
+            f"({kit.settings.effective_database_url.split('@')[-1]}) : {exc}"
+        )
+    else:
+        return True
+    kit.close()
+    return False
 
 
 def _demo_accounts(kit: Kit) -> dict[str, list[str]]:

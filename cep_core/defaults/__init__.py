@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cep_core.defaults import funding, orientation, renderer, steps, synthesis
+from cep_core.defaults import funding, orientation, renderer, reporting, steps, synthesis
 
-DEFAULT_PLUGINS = (orientation, steps, funding, synthesis, renderer)
+DEFAULT_PLUGINS = (orientation, steps, funding, synthesis, renderer, reporting)

@@ -363,6 +363,15 @@ def _synthesis_command(args: argparse.Namespace, kit: Kit) -> int:
     except OSError as exc:
         err(f"écriture impossible de « {output} » ({exc.strerror})")
         return EXIT_FAILURE
+    # SEC-12: a PDF written outside the web app is journaled too; the command line has no
+    # signed-in account, hence the ``cli`` actor (the --actor text goes to the case journal).
+    kit.audit.record(
+        action="synthesis.generate",
+        operator=operator,
+        actor="cli",
+        record_type="case",
+        record_id=args.case_id,
+    )
     synthesis = result.synthesis
     state = "nouvelle version" if result.created else "inchangée, version existante"
     print(

@@ -114,6 +114,16 @@ class ParticipationPayer(enum.StrEnum):
     NONE = "none"
 
 
+class PayerChoice(enum.StrEnum):
+    """Who a request may name to pay the CPF participation: a training body never may, and
+    ``none`` is the plan's verdict (an exemption), not a choice. Input fields use this, so
+    the API's schema offers only what it accepts."""
+
+    HOLDER = "holder"
+    EMPLOYER = "employer"
+    OPCO = "opco"
+
+
 class Project(msgspec.Struct, frozen=True, kw_only=True):
     """The training or service to fund. ``price`` is the teaching cost, all taxes included."""
 

@@ -176,6 +176,10 @@ Phone = Annotated[str, msgspec.Meta(max_length=PHONE_MAX_LENGTH, pattern=PHONE_P
 Message = Annotated[str, msgspec.Meta(max_length=MESSAGE_MAX_LENGTH)]
 RegionCode = Annotated[str, msgspec.Meta(max_length=3)]
 Minutes = Annotated[int, msgspec.Meta(ge=APPOINTMENT_MIN_MINUTES, le=APPOINTMENT_MAX_MINUTES)]
+# Retention of a file after the last contact (see `cep_core.domain.retention`).
+RETENTION_MIN_MONTHS = 6
+RETENTION_MAX_MONTHS = 120
+RetentionMonths = Annotated[int, msgspec.Meta(ge=RETENTION_MIN_MONTHS, le=RETENTION_MAX_MONTHS)]
 
 CONSENT_REQUIRED = Issue(
     path="consent",
@@ -429,6 +433,9 @@ class OperatorSettings(msgspec.Struct, frozen=True, kw_only=True):
     public_requests_open: bool = True
     welcome_text: str | None = None
     default_duration_minutes: int = DEFAULT_APPOINTMENT_MINUTES
+    # Months a file is kept after the last contact, then anonymised (None: the kit's default,
+    # `cep_core.domain.retention.DEFAULT_RETENTION_MONTHS`).
+    retention_months: int | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
     version: int = 0
@@ -441,6 +448,7 @@ class OperatorSettingsInput(msgspec.Struct, frozen=True, kw_only=True, forbid_un
     public_requests_open: bool = True
     welcome_text: Annotated[str, msgspec.Meta(max_length=WELCOME_MAX_LENGTH)] | None = None
     default_duration_minutes: Minutes = DEFAULT_APPOINTMENT_MINUTES
+    retention_months: RetentionMonths | None = None
 
 
 def _prefixed(issue: Issue, prefix: str) -> Issue:

@@ -53,11 +53,26 @@ class AccountError(ValueError):
 
 
 class SignInRefused(Exception):
-    """Sign-in failed; `throttle` is set when too many attempts were made."""
+    """Sign-in failed; `throttle` is set when too many attempts were made.
 
-    def __init__(self, message: str, *, throttle: RateDecision | None = None) -> None:
+    `user_id`, `operator` and `outcome` are for the audit journal only (the person is told
+    the same thing whatever happened): the account the e-mail names, if any, and why.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        throttle: RateDecision | None = None,
+        user_id: str | None = None,
+        operator: str | None = None,
+        outcome: str = "failure",
+    ) -> None:
         super().__init__(message)
         self.throttle = throttle
+        self.user_id = user_id
+        self.operator = operator
+        self.outcome = "rate_limited" if throttle is not None else outcome
 
 
 class StaffSession(msgspec.Struct, frozen=True, kw_only=True):
@@ -262,7 +277,12 @@ class AccountService:
         stored = row["password_hash"] if row is not None else None
         ok = _verify(self.hasher, stored or self._dummy_hash, password[:PASSWORD_MAX_LENGTH])
         if row is None or stored is None or not ok or not row["active"]:
-            raise SignInRefused("Adresse électronique ou mot de passe incorrect.")
+            raise SignInRefused(
+                "Adresse électronique ou mot de passe incorrect.",
+                user_id=None if row is None else row["id"],
+                operator=None if row is None else row["operator"],
+                outcome="locked" if row is not None and ok and not row["active"] else "failure",
+            )
         if self.hasher.check_needs_rehash(stored):
             with self.database.write() as conn:
                 conn.execute(

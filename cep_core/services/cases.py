@@ -25,8 +25,9 @@ asked for) and `view_case` for the counsellor role.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
@@ -63,7 +64,7 @@ from cep_core.domain.forms import (
     StepDefinition,
     unbounded_fields,
 )
-from cep_core.domain.funding import ParticipationPayer, TrainingKind
+from cep_core.domain.funding import PayerChoice, TrainingKind
 from cep_core.domain.health_data import redact_answers, redact_steps, sees_health_data
 from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.lifecycle import (
@@ -302,7 +303,7 @@ class FundingPlanRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
         ]
         | None
     ) = None
-    participation_payer: ParticipationPayer = ParticipationPayer.HOLDER
+    participation_payer: PayerChoice = PayerChoice.HOLDER
     funders: Annotated[list[FunderQuery], msgspec.Meta(max_length=20)] = []
 
 
@@ -493,27 +494,55 @@ class CaseService:
         case = self._load(operator, case_id)
         return case if confidential_notes else case.without_confidential_notes()
 
-    def view_case(self, operator: str, case_id: str, *, role: Role) -> CaseView:
+    def view_case(
+        self, operator: str, case_id: str, *, role: Role, flow_optional: bool = False
+    ) -> CaseView:
         """The case as `role` may see it: confidential notes and health data (the intake's
-        and the steps' answers marked sensitive) for the counsellor role only (SEC-03)."""
+        and the steps' answers marked sensitive) for the counsellor role only (SEC-03).
+
+        ``flow_optional``: the answer to a write that is already committed (REL-12). If the
+        operator's plugin fails while giving the flow, the view goes without it (no steps,
+        no progress; every answer hidden from roles that may not see health data, fail
+        closed) rather than turn a write that happened into an error the client would retry.
+        """
         case = self._load(operator, case_id)
         with self._database.read() as connection:
             person = BeneficiaryRepository(connection, operator).get(case.beneficiary_id)
         ctx = self._context(operator, None)
         flow: tuple[StepDefinition, ...] = ()
+        flow_failed = False
         if case.level is not None:
-            flow = self._flow(ctx, case, case.level)
+            try:
+                flow = self._flow(ctx, case, case.level)
+            except PluginFailure:
+                if not flow_optional:
+                    raise
+                logging.getLogger("cep_core.services").exception(
+                    "case %s written, its answer without the flow of %s", case_id, operator
+                )
+                flow_failed = True
         states = step_states(flow, case.steps)
         visible = case.visible_to(role)
         if not sees_health_data(role):
-            visible = self._without_health_data(ctx, visible, flow)
+            try:
+                if flow_failed:
+                    raise PluginFailure(operator, "cep_session_steps", "flux indisponible")
+                visible = self._without_health_data(ctx, visible, flow)
+            except PluginFailure:
+                if not flow_optional:
+                    raise
+                flow_failed = True
+                visible = _without_answers(visible)
             states = redact_steps(states, flow)
+        progress = None
+        if case.level is not None and not flow_failed:
+            progress = level_progress(case.level, flow, case.steps)
         return CaseView(
             case=visible,
             beneficiary=person,
             allowed_actions=allowed_actions(case),
-            steps=states,
-            progress=None if case.level is None else level_progress(case.level, flow, case.steps),
+            steps=() if flow_failed else states,
+            progress=progress,
             confidential_notes=role is Role.COUNSELLOR,
         )
 
@@ -570,9 +599,11 @@ class CaseService:
 
         Filters combine (AND). ``name`` searches the beneficiary's first and last names,
         ignoring accents, case and punctuation; each of its words (5 at most, 100 characters
-        in all) must appear. Keyset pagination on (updated_at, id): no duplicates and no gaps
-        between pages even when many cases share a timestamp; the operator filter applies to
-        every page, so a cursor cannot reach other tenants.
+        in all) must begin a word of the names ("mar" finds Martin and Marie, not Omar: a
+        prefix is what an index can find among a million people). Keyset pagination on
+        (updated_at, id): no duplicates and no gaps between pages even when many cases share
+        a timestamp; the operator filter applies to every page, so a cursor cannot reach
+        other tenants.
         """
         self._hooks.operator(operator)
         if isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
@@ -682,7 +713,12 @@ class CaseService:
         after = msgspec.structs.replace(
             case, intake=_intake(channel, answers, now, actor), updated_at=now
         )
-        return self._store(ctx, after, [_Line(kind="intake_submitted", reason=channel.value)])
+        trail = None
+        if case.intake is not None:  # a correction: the rectification trail says which fields
+            trail = _intake_rectification(case, answers, now, actor)
+        return self._store(
+            ctx, after, [_Line(kind="intake_submitted", reason=channel.value)], also=trail
+        )
 
     def _form(self, ctx: OperatorContext, channel: FormChannel) -> IntakeForm | None:
         form = self._hooks.intake_form(ctx, channel)
@@ -1252,10 +1288,20 @@ class CaseService:
             raise VersionConflict(case.id, expected=expected_version, actual=case.version)
         return case
 
-    def _store(self, ctx: OperatorContext, after: Case, lines: Sequence[_Line]) -> Case:
-        """Write `after` (read at ``after.version``) and its journal lines, atomically."""
+    def _store(
+        self,
+        ctx: OperatorContext,
+        after: Case,
+        lines: Sequence[_Line],
+        *,
+        also: Callable[[Connection], None] | None = None,
+    ) -> Case:
+        """Write `after` (read at ``after.version``) and its journal lines, atomically
+        (with `also`, one more write in the same transaction)."""
         with self._database.write() as connection:
             stored = CaseRepository(connection, ctx.operator).update(after)
+            if also is not None:
+                also(connection)
             journal = CaseEventRepository(connection, ctx.operator)
             events = [
                 journal.append(
@@ -1285,6 +1331,13 @@ class CaseService:
 
 
 # -- steps -----------------------------------------------------------------------------------
+
+
+def _without_answers(case: Case) -> Case:
+    """The case without any form answer: what is left when the forms cannot be read."""
+    intake = None if case.intake is None else msgspec.structs.replace(case.intake, answers={})
+    steps = {k: msgspec.structs.replace(r, data={}) for k, r in case.steps.items()}
+    return msgspec.structs.replace(case, intake=intake, steps=steps)
 
 
 def resolve_steps(
@@ -1481,6 +1534,31 @@ def _json_object(value: msgspec.Struct) -> dict[str, Any]:
     """A Struct as the plain JSON object it is stored as (lists, not tuples)."""
     plain: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(value))
     return plain
+
+
+def _intake_rectification(
+    case: Case, answers: Mapping[str, Any], now: datetime, actor: str | None
+) -> Callable[[Connection], None]:
+    """The rectification trail's line for corrected intake answers: names, not values."""
+    from cep_core.services.gdpr import record_rectification
+
+    before = case.intake.answers if case.intake is not None else {}
+    changed = sorted(k for k in {*before, *answers} if before.get(k) != answers.get(k))
+
+    def write(connection: Connection) -> None:
+        if changed:
+            record_rectification(
+                connection,
+                operator=case.operator,
+                beneficiary_id=case.beneficiary_id,
+                case_id=case.id,
+                at=now,
+                actor=actor,
+                fields=[f"intake.{name}" for name in changed],
+                reason=None,
+            )
+
+    return write
 
 
 def _intake(

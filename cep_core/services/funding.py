@@ -19,8 +19,8 @@ the same figures (the simulator is the case plan without a case).
   Funders whose amount is unknown (OPCO, Région, Agefiph, FIPHFP...) are listed in
   ``options`` and named in ``warnings`` but count 0 until ``funders`` gives an amount.
 - ``participation_payer`` is ``holder``, ``employer`` or ``opco``, and ``none`` when nothing
-  is due (exemption, CPF not used, price 0). Asking for ``training_body`` is refused (400):
-  a training body may not pay it.
+  is due (exemption, CPF not used, price 0). The query may name only the first three
+  (`PayerChoice`): ``training_body`` is refused (400), a training body may not pay it.
 - ``remaining_eur`` is what the beneficiary pays, the participation included when they pay
   it; ``sum(lines) + remaining == total``. A participation paid by the employer or the OPCO
   is one of the lines.
@@ -54,6 +54,7 @@ from cep_core.domain.funding import (
     FundingSituation,
     FundingStatus,
     ParticipationPayer,
+    PayerChoice,
     Project,
     PtpVerdict,
     TrainingKind,
@@ -181,7 +182,7 @@ class SimulationQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     training: TrainingQuery
     situation: SituationQuery
     purchase_date: date | None = None
-    participation_payer: ParticipationPayer = ParticipationPayer.HOLDER
+    participation_payer: PayerChoice = PayerChoice.HOLDER
     funders: Annotated[list[FunderQuery], msgspec.Meta(max_length=20)] = []
 
 
@@ -395,16 +396,6 @@ def to_domain(query: SimulationQuery, today: date, params: FundingParameters) ->
                     message="La date de fin ne peut pas précéder la date de début.",
                 )
             )
-    if query.participation_payer in (ParticipationPayer.TRAINING_BODY, ParticipationPayer.NONE):
-        issues.append(
-            Issue(
-                path="participation_payer",
-                code="forbidden_payer",
-                message="La participation forfaitaire est payée par le titulaire (holder), "
-                "l'employeur (employer) ou l'OPCO (opco), jamais par l'organisme de formation "
-                "(décret n° 2024-394).",
-            )
-        )
     seen: set[str] = set()
     for index, funder in enumerate(query.funders):
         path = f"funders[{index}].funder"
@@ -495,7 +486,7 @@ def to_domain(query: SimulationQuery, today: date, params: FundingParameters) ->
         situation=situation,
         purchase_date=purchase,
         decisions=decisions,
-        participation_payer=query.participation_payer,
+        participation_payer=ParticipationPayer(query.participation_payer),
     )
 
 

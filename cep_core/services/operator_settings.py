@@ -19,6 +19,8 @@ from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.requests import (
     APPOINTMENT_MAX_MINUTES,
     APPOINTMENT_MIN_MINUTES,
+    RETENTION_MAX_MONTHS,
+    RETENTION_MIN_MONTHS,
     WELCOME_MAX_LENGTH,
     OperatorSettings,
     OperatorSettingsInput,
@@ -33,6 +35,10 @@ SETTINGS_MESSAGES = {
     "queue_email": "L'adresse de la file n'est pas valide (exemple : accueil@operateur.fr).",
     "public_requests_open": "Indiquez si les demandes en ligne sont ouvertes.",
     "welcome_text": f"Le mot d'accueil ne doit pas dépasser {WELCOME_MAX_LENGTH} caractères.",
+    "retention_months": (
+        f"La durée de conservation doit être comprise entre {RETENTION_MIN_MONTHS} et "
+        f"{RETENTION_MAX_MONTHS} mois."
+    ),
     "default_duration_minutes": (
         f"La durée d'un rendez-vous doit être comprise entre {APPOINTMENT_MIN_MINUTES} et "
         f"{APPOINTMENT_MAX_MINUTES} minutes."
@@ -98,6 +104,7 @@ class OperatorSettingsService:
             public_requests_open=data.public_requests_open,
             welcome_text=(data.welcome_text or "").strip() or None,
             default_duration_minutes=data.default_duration_minutes,
+            retention_months=data.retention_months,
             updated_at=now,
             updated_by=actor,
             version=expected_version + 1,

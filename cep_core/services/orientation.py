@@ -9,11 +9,18 @@ import msgspec
 
 from cep_core.domain.issues import InvalidInput
 from cep_core.domain.orientation import Orientation, assess_eligibility
+from cep_core.domain.regions import regions
 from cep_core.domain.situation import Situation, Status
 from cep_core.plugins import Hooks
 
-# Checked against the region list by the domain, which gives the better message.
-RegionCode = Annotated[str, msgspec.Meta(max_length=3)]
+# Checked against the region list by the domain, which gives the better message; the
+# OpenAPI document lists the codes (Litestar reads ``extra``), so that no client, and no
+# fuzzer, takes an unknown code for a valid one. ``None`` is listed too: the enum applies to
+# the optional field as a whole.
+RegionCode = Annotated[
+    str,
+    msgspec.Meta(max_length=3, extra_json_schema={"extra": {"enum": [*sorted(regions()), None]}}),
+]
 
 
 class OrientationQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -28,8 +28,10 @@ def create_app(
 
     Refuses to build (`PluginLoadError`, naming each plugin) when the kit refused plugins, and
     (`SettingsError`) a production profile with a debug flag, a missing or weak secret, or
-    development-only mail and hashing (SEC-13, SEC-24). The OpenAPI document follows
-    ``CEP_OPENAPI``: served, absent, or for signed-in staff and token holders (SEC-14).
+    development-only mail and hashing (SEC-13, SEC-24), and (`DatabaseNotDurable`) a database
+    that may lose acknowledged writes, such as PostgreSQL with ``fsync=off`` (REL-08). The
+    OpenAPI document follows ``CEP_OPENAPI``: served, absent, or for signed-in staff and token
+    holders (SEC-14).
     A kit built here is closed when the app shuts down; a kit passed in stays the caller's.
     """
     if kit is not None and settings is not None:
@@ -44,6 +46,8 @@ def create_app(
             problems = ["le mode débogage est interdit avec CEP_PROFILE=production"]
         if problems:
             raise SettingsError("configuration refusée : " + " ; ".join(problems))
+        # REL-08: a database that may lose acknowledged writes is refused (DatabaseNotDurable).
+        kit.database.ensure_durable(allow_non_durable=kit.settings.allow_non_durable_database)
         mode = kit.settings.openapi_mode
         app = Litestar(
             plugins=[CepPlugin(kit, app_wide=True)],

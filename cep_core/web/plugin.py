@@ -13,6 +13,7 @@ from litestar.plugins import InitPlugin
 
 from cep_core.kit import Kit
 from cep_core.web.api import API_PREFIX, api_router
+from cep_core.web.audit import audit_middleware
 from cep_core.web.auth import (
     HOST_AUTHENTICATORS,
     HostAuthenticator,
@@ -20,6 +21,7 @@ from cep_core.web.auth import (
     provide_client,
 )
 from cep_core.web.errors import exception_handlers
+from cep_core.web.idempotency import idempotency_middleware
 from cep_core.web.openapi import use_strict_struct_schemas
 from cep_core.web.pages import pages_router
 from cep_core.web.pages.rendering import Pages
@@ -88,6 +90,9 @@ class CepPlugin(InitPlugin):
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=MAX_BODY_SIZE,
+            # SEC-12 outermost, so a replayed answer is journaled too; then REL-10's
+            # Idempotency-Key on the routes marked ``opt={"idempotent": True}``.
+            middleware=[audit_middleware(kit), idempotency_middleware(kit)],
         )
         app_config.route_handlers.append(router)
         if self.authenticate is not None:

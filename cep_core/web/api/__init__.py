@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Router
 
+from cep_core.web.api.audit import AuditController
 from cep_core.web.api.case_actions import CaseActionsController
 from cep_core.web.api.case_steps import CaseStepsController
 from cep_core.web.api.cases import CaseController
@@ -28,6 +29,7 @@ def api_router() -> Router:
             CaseActionsController,
             SynthesisController,
             RequestController,
+            AuditController,
         ],
         before_request=strict_json_body,
     )

@@ -16,6 +16,7 @@ from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK
 
 from cep_core.kit import Kit
+from cep_core.web.api import links
 from cep_core.web.api.case_http import (
     BEARER_SECURITY,
     CASES_PATH,
@@ -27,6 +28,7 @@ from cep_core.web.api.case_http import (
     require_client,
     write_case,
 )
+from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
 from cep_core.web.case_schemas import CaseOut, CloseRequest, CounsellorCaseOut, ReferRequest
 
@@ -76,6 +78,7 @@ def _action(
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         operation_id=operation_id,
+        operation_class=links.CASE_READ,
         summary=summary,
         description=description + _IF_MATCH,
         response_description=response_description,
@@ -90,6 +93,7 @@ class CaseActionsController(Controller):
     guards = [require_client]  # noqa: RUF012
     security = BEARER_SECURITY
 
+    @audited("case.update", "case")
     @_action(
         "/start-level-1",
         operation_id="demarrerNiveau1",
@@ -106,6 +110,7 @@ class CaseActionsController(Controller):
     ) -> CaseAnswer:
         return write_case(kit, client, case_id, if_match, kit.cases.start_level_1)
 
+    @audited("case.update", "case")
     @_action(
         "/start-level-2",
         operation_id="demarrerNiveau2",
@@ -123,6 +128,7 @@ class CaseActionsController(Controller):
     ) -> CaseAnswer:
         return write_case(kit, client, case_id, if_match, kit.cases.start_level_2)
 
+    @audited("case.update", "case")
     @_action(
         "/pause",
         operation_id="mettreDossierEnPause",
@@ -140,6 +146,7 @@ class CaseActionsController(Controller):
     ) -> CaseAnswer:
         return write_case(kit, client, case_id, if_match, kit.cases.pause)
 
+    @audited("case.update", "case")
     @_action(
         "/resume",
         operation_id="reprendreDossier",
@@ -156,6 +163,7 @@ class CaseActionsController(Controller):
     ) -> CaseAnswer:
         return write_case(kit, client, case_id, if_match, kit.cases.resume)
 
+    @audited("case.update", "case")
     @_action(
         "/close",
         operation_id="cloturerDossier",
@@ -177,6 +185,7 @@ class CaseActionsController(Controller):
             kit, client, case_id, if_match, kit.cases.close, data.reason, note=data.note
         )
 
+    @audited("case.update", "case")
     @_action(
         "/refer",
         operation_id="orienterVersUnAutreOperateur",

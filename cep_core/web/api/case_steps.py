@@ -30,6 +30,7 @@ from cep_core.web.api.case_http import (
     require_client,
     version_for_write,
 )
+from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
 from cep_core.web.case_schemas import (
     ProgressOut,
@@ -74,6 +75,7 @@ class CaseStepsController(Controller):
     guards = [require_client]  # noqa: RUF012
     security = BEARER_SECURITY
 
+    @audited("case.read", "case")
     @get(
         "/",
         sync_to_thread=True,
@@ -112,6 +114,7 @@ class CaseStepsController(Controller):
         )
         return Response(answer, headers={"ETag": entity_tag(case.id, case.version)})
 
+    @audited("case.update", "case")
     @put(
         "/{step_id:str}",
         sync_to_thread=True,

@@ -23,6 +23,7 @@ from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.kit import Kit
 from cep_core.services.cases import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, FundingPlanRequest
 from cep_core.services.cases import NewSession as NewSessionStruct
+from cep_core.web.api import links
 from cep_core.web.api.case_http import (
     BEARER_SECURITY,
     CASES_PATH,
@@ -37,6 +38,7 @@ from cep_core.web.api.case_http import (
     require_client,
     write_case,
 )
+from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
 from cep_core.web.case_schemas import (
     CaseCreate,
@@ -50,6 +52,7 @@ from cep_core.web.case_schemas import (
     IntakeFormOut,
     IntakeSubmission,
 )
+from cep_core.web.idempotency import IDEMPOTENT_ROUTE
 
 CaseAnswer = Response[CaseOut | CounsellorCaseOut]
 LIST_PARAMETERS = frozenset({"status", "level", "counsellor_id", "limit", "cursor"})
@@ -145,11 +148,13 @@ class CaseController(Controller):
     guards = [require_client]  # noqa: RUF012
     security = BEARER_SECURITY
 
+    @audited("case.create", "case")
     @post(
         "/",
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         operation_id="ouvrirDossier",
+        **links.with_links(IDEMPOTENT_ROUTE, 201, links.case_links()),
         summary="Ouvrir un dossier à partir d'une orientation",
         description=(
             "Crée la personne et son dossier chez l'opérateur du jeton, en une transaction. "
@@ -184,10 +189,12 @@ class CaseController(Controller):
         )
         return case_response(kit, client, case.id, status_code=HTTP_201_CREATED, created=True)
 
+    @audited("case.list", "case")
     @get(
         "/",
         sync_to_thread=True,
         operation_id="listerDossiers",
+        operation_class=links.CASE_PAGE,
         summary="Lister les dossiers de l'opérateur",
         description=(
             "Les dossiers de l'opérateur du jeton, les plus récemment modifiés d'abord, par "
@@ -231,15 +238,18 @@ class CaseController(Controller):
         )
         return CasePageOut.from_domain(page)
 
+    @audited("case.search", "case")
     @post(
         "/search",
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         operation_id="rechercherDossiers",
+        operation_class=links.CASE_PAGE,
         summary="Rechercher des dossiers, y compris par nom",
         description=(
             "Les filtres de la liste et la recherche par nom ou prénom (sans accents, "
-            "majuscules ni ponctuation ; chaque mot doit figurer), dans le corps de la "
+            "majuscules ni ponctuation ; chaque mot saisi doit être le début d'un mot du "
+            "prénom ou du nom : « mar » trouve Martin et Marie), dans le corps de la "
             "requête pour que le nom n'apparaisse dans aucune adresse ni aucun journal de "
             "serveur. Pagination comme la liste (``cursor`` dans le corps)."
         ),
@@ -260,10 +270,12 @@ class CaseController(Controller):
         )
         return CasePageOut.from_domain(page)
 
+    @audited("case.read", "case")
     @get(
         "/{case_id:str}",
         sync_to_thread=True,
         operation_id="lireDossier",
+        operation_class=links.CASE_READ,
         summary="Lire un dossier",
         description=(
             "Le dossier tel que le rôle du jeton peut le voir : la personne, sa situation, "
@@ -281,6 +293,7 @@ class CaseController(Controller):
     ) -> CaseAnswer:
         return case_response(kit, client, case_id)
 
+    @audited("case.read", "case")
     @get(
         "/{case_id:str}/events",
         sync_to_thread=True,
@@ -302,6 +315,7 @@ class CaseController(Controller):
             case_id=case_id, events=[CaseEventOut.from_domain(event) for event in events]
         )
 
+    @audited("case.read", "case")
     @get(
         "/{case_id:str}/intake-form",
         sync_to_thread=True,
@@ -331,10 +345,12 @@ class CaseController(Controller):
             form=None if form is None else IntakeFormDefinitionOut.from_domain(form),
         )
 
+    @audited("case.update", "case")
     @put(
         "/{case_id:str}/intake",
         sync_to_thread=True,
         operation_id="enregistrerAccueil",
+        operation_class=links.CASE_READ,
         summary="Enregistrer les informations d'accueil",
         description=(
             "Vérifie les réponses avec le formulaire de l'opérateur pour le canal (toutes les "
@@ -357,11 +373,13 @@ class CaseController(Controller):
             kit, client, case_id, if_match, kit.cases.submit_intake, data.channel, data.answers
         )
 
+    @audited("case.update", "case")
     @post(
         "/{case_id:str}/sessions",
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         operation_id="enregistrerEntretien",
+        **links.with_links(IDEMPOTENT_ROUTE, 201, links.case_links()),
         summary="Enregistrer un entretien",
         description=(
             "Ajoute un entretien au dossier (même en pause ; pas s'il est clôturé ou orienté). "
@@ -390,6 +408,7 @@ class CaseController(Controller):
             status_code=HTTP_201_CREATED,
         )
 
+    @audited("case.update", "case")
     @put(
         "/{case_id:str}/funding-plan",
         sync_to_thread=True,

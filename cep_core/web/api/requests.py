@@ -37,6 +37,7 @@ from cep_core.domain.requests import (
 from cep_core.domain.situation import Status
 from cep_core.kit import Kit
 from cep_core.services.requests import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RequestPage
+from cep_core.web.api import links
 from cep_core.web.api.case_http import (
     BEARER_SECURITY,
     LOCATION_HEADER,
@@ -44,7 +45,9 @@ from cep_core.web.api.case_http import (
     case_url,
     require_client,
 )
+from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
+from cep_core.web.idempotency import IDEMPOTENT_ROUTE
 
 REQUESTS_PATH: Final = "/requests"
 LIST_PARAMETERS: Final = frozenset({"status", "limit", "cursor"})
@@ -290,6 +293,7 @@ class RequestController(Controller):
     guards = [require_client]  # noqa: RUF012
     security = BEARER_SECURITY
 
+    @audited("request.list", "request")
     @get(
         "/",
         sync_to_thread=True,
@@ -327,6 +331,7 @@ class RequestController(Controller):
         )
         return RequestPageOut.from_domain(page)
 
+    @audited("request.read", "request")
     @get(
         "/{request_id:str}",
         sync_to_thread=True,
@@ -338,18 +343,22 @@ class RequestController(Controller):
             "(date et version de la notice), la décision et le rendez-vous proposé."
         ),
         response_description="La demande.",
-        responses=request_responses(401, 404, 500, 503),
+        responses=request_responses(400, 401, 404, 500, 503),
     )
     def get_request(
         self, request_id: RequestId, client: NamedDependency[ApiClient], kit: NamedDependency[Kit]
     ) -> RequestAnswer:
         return request_out(kit.requests.get(client.operator, request_id), client.role)
 
+    @audited("request.accept", "request")
     @post(
         "/{request_id:str}/accept",
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         operation_id="accepterDemande",
+        **links.with_links(
+            IDEMPOTENT_ROUTE, 201, links.case_links("$response.body#/case_id", writes=False)
+        ),
         summary="Accepter une demande : ouvrir son dossier",
         description=(
             "Ouvre le dossier de la personne (identité, coordonnées et situation de la "
@@ -378,6 +387,7 @@ class RequestController(Controller):
             headers={"Location": case_url(accepted.case.id)},
         )
 
+    @audited("request.decline", "request")
     @post(
         "/{request_id:str}/decline",
         sync_to_thread=True,
@@ -401,6 +411,7 @@ class RequestController(Controller):
         declined = kit.requests.decline(client.operator, request_id, data, actor=client.actor)
         return request_out(declined, client.role)
 
+    @audited("request.update", "request")
     @post(
         "/{request_id:str}/appointment",
         sync_to_thread=True,

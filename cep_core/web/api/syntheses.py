@@ -65,8 +65,10 @@ from cep_core.web.api.case_http import (
     CaseId,
     require_client,
 )
+from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
 from cep_core.web.errors import problem_response
+from cep_core.web.idempotency import IDEMPOTENT_ROUTE
 from cep_core.web.openapi import problem_responses
 
 # How long POST waits for the PDF before answering 202 with a status URL.
@@ -275,10 +277,12 @@ class SynthesisController(Controller):
         DocumentError: _document_error,
     }
 
+    @audited("synthesis.generate", "case")
     @post(
         "/",
         status_code=HTTP_201_CREATED,
         operation_id="produireSynthese",
+        **IDEMPOTENT_ROUTE,
         summary="Produire le document de synthèse d'un niveau",
         description=(
             "Produit le PDF du document de synthèse du niveau demandé (en-tête, contenu légal "
@@ -323,6 +327,7 @@ class SynthesisController(Controller):
             return _pending(job)
         return _answer(result)
 
+    @audited("synthesis.read", "case")
     @get(
         "/jobs/{job_id:str}",
         operation_id="suivreProductionSynthese",
@@ -355,6 +360,7 @@ class SynthesisController(Controller):
         answer.status_code = HTTP_200_OK
         return answer
 
+    @audited("synthesis.list", "case")
     @get(
         "/",
         sync_to_thread=True,
@@ -374,6 +380,7 @@ class SynthesisController(Controller):
         found = synthesis_service(kit).list_for_case(client.operator, case_id)
         return SynthesisListOut(syntheses=tuple(SynthesisOut.from_domain(s) for s in found))
 
+    @audited("synthesis.download", "case")
     @get(
         "/{synthesis_id:str}/pdf",
         sync_to_thread=True,

@@ -14,19 +14,23 @@ from litestar.di import Provide
 from litestar.types import ControllerRouterHandler
 
 from cep_core.kit import Kit
+from cep_core.web.audit import audit_middleware
 from cep_core.web.pages.accounts import (
     AdminController,
     PasswordController,
     TeamController,
     TokensController,
 )
+from cep_core.web.pages.audit import AuditJournalController
 from cep_core.web.pages.auth import SignInController
 from cep_core.web.pages.case_actions import CaseActionPagesController
 from cep_core.web.pages.case_steps import StepPagesController
 from cep_core.web.pages.cases import CasesController, WorkspaceController
 from cep_core.web.pages.errors import page_exception_handlers
+from cep_core.web.pages.gdpr import PersonDataController
 from cep_core.web.pages.public import PublicController
 from cep_core.web.pages.rendering import Pages
+from cep_core.web.pages.reporting import DashboardController, SurveyController
 from cep_core.web.pages.requests import OperatorSettingsController, RequestQueueController
 from cep_core.web.pages.static import static_handlers
 from cep_core.web.pages.syntheses import CaseSynthesesController, DownloadLinkController
@@ -47,6 +51,10 @@ PAGE_CONTROLLERS: list[ControllerRouterHandler] = [
     CaseActionPagesController,
     CaseSynthesesController,
     DownloadLinkController,
+    DashboardController,
+    SurveyController,
+    AuditJournalController,
+    PersonDataController,
 ]
 
 
@@ -62,6 +70,7 @@ def pages_router(kit: Kit, pages: Pages) -> Router:
         route_handlers=[*PAGE_CONTROLLERS, *static_handlers()],
         dependencies={"pages": Provide(provide_pages, sync_to_thread=False)},
         before_request=csrf_guard,
+        middleware=[audit_middleware(kit)],
         exception_handlers=page_exception_handlers(),
         include_in_schema=False,
     )

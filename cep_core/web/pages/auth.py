@@ -1,4 +1,4 @@
-"""Sign-in and sign-out for staff (SEC-06, SEC-07, SEC-15)."""
+"""Sign-in and sign-out for staff (SEC-06, SEC-07, SEC-15); each attempt is journaled (SEC-12)."""
 
 from __future__ import annotations
 
@@ -90,6 +90,7 @@ class SignInController(Controller):
                     client_ip=client_address(request, kit),
                 )
             except SignInRefused as refused:
+                await _journal(kit, refused.user_id, refused.operator, refused.outcome)
                 errors.append(FormError(message=str(refused), field="email"))
                 if refused.throttle is not None:
                     status, headers = 429, refused.throttle.headers()
@@ -97,6 +98,7 @@ class SignInController(Controller):
                     status = 401
             else:
                 secret, _ = await blocking(kit.accounts.open_session, user)
+                await _journal(kit, user.id, user.operator, "success")
                 response: Redirect = see_other(
                     target if target != "/espace" else home_of(user.role)
                 )
@@ -121,10 +123,33 @@ class SignInController(Controller):
     async def signout(self, request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -> Redirect:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
+            found = await signed_in(request, kit)
             await blocking(kit.accounts.end_session, secret)
+            if found is not None:
+                user = found.user
+                await _journal(kit, user.id, user.operator, "success", "auth.sign_out")
         response = see_other("/connexion?motif=deconnexion")
         response.cookies.append(expired_session_cookie())
         return response
+
+
+async def _journal(
+    kit: Kit,
+    user_id: str | None,
+    operator: str | None,
+    outcome: str,
+    action: str = "auth.sign_in",
+) -> None:
+    """One sign-in event (SEC-12): the account id when the e-mail names one, never the e-mail."""
+    await blocking(
+        kit.audit.record,
+        action=action,
+        operator=operator,
+        actor=user_id,
+        record_type="account",
+        record_id=user_id,
+        outcome=outcome,
+    )
 
 
 def signin_redirect(path: str) -> Redirect:

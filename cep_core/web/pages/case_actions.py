@@ -45,6 +45,7 @@ from cep_core.domain.steps import LEVEL_TWO_ACTION_PLAN, SERVICE_KIND_LABELS
 from cep_core.errors import CaseStateConflict, VersionConflict
 from cep_core.kit import Kit
 from cep_core.services.cases import FundingPlanRequest, NewSession, decode_input
+from cep_core.web.audit import audited
 from cep_core.web.pages.case_forms import (
     SESSION_CHANNEL_LABELS,
     Overrides,
@@ -275,6 +276,7 @@ class CaseActionPagesController(Controller):
 
     # -- status changes from a button ------------------------------------------------------
 
+    @audited("case.update", "case")
     @post("/actions/{action:str}", name="case-action")
     async def button(
         self,
@@ -319,6 +321,7 @@ class CaseActionPagesController(Controller):
 
     # -- close -----------------------------------------------------------------------------
 
+    @audited("case.read", "case")
     @get("/cloture", name="case-close")
     async def close_form(
         self,
@@ -333,6 +336,7 @@ class CaseActionPagesController(Controller):
             request, pages, view.case.id, person_name(view), {}, Outcome.fresh(view.case.version)
         )
 
+    @audited("case.update", "case")
     @post("/cloture", name="case-close-submit")
     async def close(
         self,
@@ -402,6 +406,7 @@ class CaseActionPagesController(Controller):
 
     # -- refer -----------------------------------------------------------------------------
 
+    @audited("case.read", "case")
     @get("/orientation", name="case-refer")
     async def refer_form(
         self,
@@ -423,6 +428,7 @@ class CaseActionPagesController(Controller):
             Outcome.fresh(view.case.version),
         )
 
+    @audited("case.update", "case")
     @post("/orientation", name="case-refer-submit")
     async def refer(
         self,
@@ -511,6 +517,7 @@ class CaseActionPagesController(Controller):
 
     # -- sessions --------------------------------------------------------------------------
 
+    @audited("case.read", "case")
     @get("/entretiens/nouveau", name="case-session")
     async def session_form(
         self,
@@ -538,6 +545,7 @@ class CaseActionPagesController(Controller):
             Outcome.fresh(view.case.version),
         )
 
+    @audited("case.update", "case")
     @post("/entretiens/nouveau", name="case-session-submit")
     async def record_session(
         self,
@@ -608,6 +616,7 @@ class CaseActionPagesController(Controller):
 
     # -- funding plan ----------------------------------------------------------------------
 
+    @audited("case.read", "case")
     @get("/financement", name="case-funding")
     async def funding_form(
         self,
@@ -621,6 +630,7 @@ class CaseActionPagesController(Controller):
             request, kit, pages, user, operator, case_id, None, [], None
         )
 
+    @audited("case.update", "case")
     @post("/financement", name="case-funding-submit")
     async def attach_funding_plan(
         self,

@@ -26,6 +26,7 @@ from cep_core.domain.steps import StepStatus
 from cep_core.errors import CaseStateConflict, UnknownStep, VersionConflict
 from cep_core.kit import Kit
 from cep_core.services.cases import CaseView, decode_input
+from cep_core.web.audit import audited
 from cep_core.web.pages.case_forms import (
     FieldSpec,
     Overrides,
@@ -148,6 +149,7 @@ async def _load(
 class StepPagesController(Controller):
     path = "/espace/dossiers/{case_id:str}/niveau/{level:int}"
 
+    @audited("case.read", "case")
     @get("/{step_id:str}", name="case-step")
     async def show(
         self,
@@ -178,6 +180,7 @@ class StepPagesController(Controller):
             version=page.view.case.version,
         )
 
+    @audited("case.update", "case")
     @post("/{step_id:str}", name="case-step-submit")
     async def save(
         self,

@@ -39,6 +39,7 @@ from cep_core.errors import PluginFailure
 from cep_core.kit import Kit
 from cep_core.services.cases import CasePage, CaseView, NewBeneficiary
 from cep_core.services.funding import SimulationAnswer
+from cep_core.web.audit import audit_exempt, audited
 from cep_core.web.pages.case_forms import (
     SESSION_CHANNEL_LABELS,
     FieldSpec,
@@ -143,6 +144,7 @@ class WorkspaceController(Controller):
 
     path = "/espace"
 
+    @audited("case.list", "case")
     @get("/", name="workspace")
     async def dashboard(
         self,
@@ -177,6 +179,7 @@ class CasesController(Controller):
 
     path = CASES_URL
 
+    @audited("case.list", "case")
     @get("/", name="cases")
     async def list_cases(
         self,
@@ -201,6 +204,7 @@ class CasesController(Controller):
             request, kit, pages, user, operator, filters, name=None, cursor=curseur
         )
 
+    @audited("case.search", "case")
     @post("/recherche", name="cases-search", status_code=200)
     async def search(
         self,
@@ -284,6 +288,7 @@ class CasesController(Controller):
 
     # -- opening a case ----------------------------------------------------------------------
 
+    @audit_exempt("an empty form: no beneficiary data yet")
     @get("/nouveau", name="case-new")
     async def new_case(
         self,
@@ -294,6 +299,7 @@ class CasesController(Controller):
         _, operator = await _counsellor(request, kit)
         return await self._new_case_page(request, kit, pages, operator, FormData({}), [], False)
 
+    @audited("case.create", "case")
     @post("/nouveau", name="case-new-submit")
     async def open_case(
         self,
@@ -383,6 +389,7 @@ class CasesController(Controller):
 
     # -- the case page -----------------------------------------------------------------------
 
+    @audited("case.read", "case")
     @get("/{case_id:str}", name="case")
     async def case_page(
         self,

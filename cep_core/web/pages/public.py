@@ -43,8 +43,12 @@ from cep_core.domain.requests import (
 )
 from cep_core.domain.situation import STATUS_LABELS, Situation, Status
 from cep_core.kit import Kit
+from cep_core.services.idempotency import Claimed, InProgress, Replay
 from cep_core.services.requests import contact_sentence
+from cep_core.web.audit import audit_exempt, audited, set_audit_subject
+from cep_core.web.pages import form_tokens
 from cep_core.web.pages.common import FormData, FormError, blocking, read_form
+from cep_core.web.pages.errors import error_page
 from cep_core.web.pages.rendering import Pages, see_other
 from cep_core.web.sessions import ANON_COOKIE, client_address
 
@@ -114,6 +118,13 @@ FIELD_IDS: Final = {
     "consent": "consent",
 }
 _FRENCH_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+# REL-10: the single-use token of the appointment request form.
+REQUEST_FORM: Final = "demande-de-rendez-vous"
+ALREADY_SENDING: Final = (
+    "Votre demande est déjà en cours d'envoi. Patientez quelques secondes, puis "
+    "rechargez la page : elle ne sera pas envoyée deux fois."
+)
 
 
 # When the automated checks behind the accessibility statement were last run and reviewed
@@ -372,6 +383,7 @@ class PublicController(Controller):
     ) -> Response[Any]:
         return await self._request_page(request, kit, pages, FormData({}), errors=[])
 
+    @audited("request.create", "request")
     @post("/demander-un-rendez-vous", name="request-submit")
     async def request_submit(
         self,
@@ -394,18 +406,46 @@ class PublicController(Controller):
                 data[name] = form.get(name)
         if form.get("preferred_channel"):
             data["preferred_channel"] = form.get("preferred_channel")
+        # REL-10: a double click or a reload files one request (single-use form token).
+        token, lease = form_tokens.token_of(form), None
+        if token is not None:
+            claimed = await form_tokens.claim(kit, REQUEST_FORM, token)
+            if isinstance(claimed, Replay):
+                operator, _, request_id = claimed.answer.body.decode().partition(".")
+                set_audit_subject(request, request_id, operator=operator)
+                return self._sent(request, kit, operator, request_id)
+            if isinstance(claimed, InProgress):
+                return error_page(request, 409, ALREADY_SENDING)
+            if isinstance(claimed, Claimed):
+                lease = claimed.lease
         try:
             submission = kit.requests.parse_submission(data)
             await rate_limit(request, kit, "request", REQUEST_LIMIT)
             stored = await blocking(kit.requests.submit, submission)
-        except InvalidInput as exc:
+        except BaseException as exc:
+            if token is not None and lease is not None:
+                await form_tokens.release(kit, REQUEST_FORM, token, lease)
+            if not isinstance(exc, InvalidInput):
+                raise
             return await self._request_page(
                 request, kit, pages, form, errors=form_errors(exc.issues, FIELD_IDS)
             )
-        response = see_other(f"/demande-envoyee/{stored.id}")
-        anon = request.cookies.get(ANON_COOKIE, "")
-        response.cookies.append(sent_cookie(kit, stored.operator, stored.id, anon))
+        if token is not None and lease is not None:
+            done = f"{stored.operator}.{stored.id}"
+            await form_tokens.complete(kit, REQUEST_FORM, token, lease, done)
+        set_audit_subject(request, stored.id, operator=stored.operator)
+        response = self._sent(request, kit, stored.operator, stored.id)
         response.background = mail_after_response(kit)
+        return response
+
+    @staticmethod
+    def _sent(
+        request: Request[Any, Any, Any], kit: Kit, operator: str, request_id: str
+    ) -> Response[Any]:
+        """To the confirmation, with the cookie that lets this browser see it."""
+        response = see_other(f"/demande-envoyee/{request_id}")
+        anon = request.cookies.get(ANON_COOKIE, "")
+        response.cookies.append(sent_cookie(kit, operator, request_id, anon))
         return response
 
     async def _request_page(
@@ -462,9 +502,11 @@ class PublicController(Controller):
             half_day_choices=[(h.value, label) for h, label in HALF_DAY_LABELS.items()],
             message_max=MESSAGE_MAX_LENGTH,
             notice_version=PRIVACY_NOTICE_VERSION,
+            form_token=form_tokens.token_of(form) or form_tokens.new_token(),
             **_choices(),
         )
 
+    @audit_exempt("shows the reference and the operator only")
     @get("/demande-envoyee/{request_id:str}", name="request-sent")
     async def request_sent(
         self,

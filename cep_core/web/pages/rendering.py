@@ -64,7 +64,12 @@ def staff_navigation(found: SignedIn | None) -> list[NavItem]:
             NavItem("/espace/dossiers", "Dossiers"),
         ]
     if role is Role.MANAGER:
-        items += [NavItem("/espace/equipe", "Équipe"), NavItem("/espace/parametres", "Paramètres")]
+        items += [
+            NavItem("/espace/equipe", "Équipe"),
+            NavItem("/espace/parametres", "Paramètres"),
+            NavItem("/espace/journal", "Journal des accès"),
+            NavItem("/espace/activite", "Activité"),
+        ]
     if role is Role.ADMIN:
         items += [
             NavItem("/admin", "Plateforme"),

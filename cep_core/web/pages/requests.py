@@ -33,15 +33,19 @@ from cep_core.domain.requests import (
     HALF_DAY_LABELS,
     LOCATION_MAX_LENGTH,
     REQUEST_STATUS_LABELS,
+    RETENTION_MAX_MONTHS,
+    RETENTION_MIN_MONTHS,
     WEEKDAY_LABELS,
     WELCOME_MAX_LENGTH,
     AppointmentRequest,
     RequestStatus,
 )
+from cep_core.domain.retention import default_retention_months
 from cep_core.domain.situation import STATUS_LABELS
 from cep_core.kit import Kit
 from cep_core.services.operator_settings import SettingsConflict
 from cep_core.services.requests import RequestConflict
+from cep_core.web.audit import audited
 from cep_core.web.pages.common import (
     FormData,
     FormError,
@@ -88,6 +92,7 @@ SETTINGS_IDS: Final = {
     "public_requests_open": "public_requests_open",
     "welcome_text": "welcome_text",
     "default_duration_minutes": "default_duration_minutes",
+    "retention_months": "retention_months",
 }
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$|^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})[:hH](\d{2})$")
@@ -137,6 +142,7 @@ def _starts_at(form: FormData) -> tuple[str | None, list[FormError]]:
 class RequestQueueController(Controller):
     path = QUEUE_URL
 
+    @audited("request.list", "request")
     @get("/", name="requests-queue")
     async def queue(
         self,
@@ -184,6 +190,7 @@ class RequestQueueController(Controller):
             channel_labels=CHANNEL_LABELS,
         )
 
+    @audited("request.read", "request")
     @get("/{request_id:str}", name="request-detail")
     async def detail(
         self,
@@ -199,6 +206,7 @@ class RequestQueueController(Controller):
             request, kit, pages, user, found, errors=[], notice=DONE_NOTICES.get(fait or "")
         )
 
+    @audited("request.accept", "request")
     @post("/{request_id:str}/accepter", name="request-accept")
     async def accept(
         self,
@@ -216,6 +224,7 @@ class RequestQueueController(Controller):
             return await self._failed(request, kit, pages, user, request_id, exc.issues, 400)
         return see_other(f"{CASES_URL}/{accepted.case.id}?message=demande-acceptee")
 
+    @audited("request.decline", "request")
     @post("/{request_id:str}/refuser", name="request-decline")
     async def decline(
         self,
@@ -239,6 +248,7 @@ class RequestQueueController(Controller):
             return await self._failed(request, kit, pages, user, request_id, exc.issues, 409, form)
         return see_other(f"{request_url(request_id)}?fait=refusee")
 
+    @audited("request.update", "request")
     @post("/{request_id:str}/rendez-vous", name="request-appointment")
     async def propose(
         self,
@@ -385,6 +395,7 @@ class OperatorSettingsController(Controller):
             "public_requests_open": "oui" if settings.public_requests_open else "",
             "welcome_text": settings.welcome_text or "",
             "default_duration_minutes": str(settings.default_duration_minutes),
+            "retention_months": str(settings.retention_months or ""),
         }
         return await self._page(
             request,
@@ -414,6 +425,9 @@ class OperatorSettingsController(Controller):
                 data[name] = form.get(name)
         duration = form.get("default_duration_minutes")
         data["default_duration_minutes"] = int(duration) if duration.isdigit() else duration
+        retention = form.get("retention_months")
+        if retention:
+            data["retention_months"] = int(retention) if retention.isdigit() else retention
         status_code = 400
         try:
             parsed = kit.operator_settings.parse(data)
@@ -466,4 +480,6 @@ class OperatorSettingsController(Controller):
             fallback=kit.settings.mail.fallback_queue_address,
             welcome_max=WELCOME_MAX_LENGTH,
             duration_bounds=(APPOINTMENT_MIN_MINUTES, APPOINTMENT_MAX_MINUTES),
+            retention_bounds=(RETENTION_MIN_MONTHS, RETENTION_MAX_MONTHS),
+            retention_default=default_retention_months(kit.today()),
         )

@@ -31,6 +31,7 @@ from cep_core.domain.synthesis import Synthesis
 from cep_core.kit import Kit
 from cep_core.services.download_links import LinkState
 from cep_core.services.syntheses import SynthesisNotAvailable, SynthesisNotFound
+from cep_core.web.audit import audit_exempt, audited, set_audit_subject
 from cep_core.web.pages.case_support import (
     LINK_ACTOR_PREFIX,
     CaseId,
@@ -64,6 +65,7 @@ def pdf_response(synthesis: Synthesis, pdf: bytes) -> Response[bytes]:
 class CaseSynthesesController(Controller):
     path = "/espace/dossiers/{case_id:str}/syntheses"
 
+    @audited("synthesis.generate", "case")
     @post("/", name="case-synthesis-generate")
     async def generate(
         self,
@@ -103,6 +105,7 @@ class CaseSynthesesController(Controller):
         message = "synthese-produite" if result.created else "synthese-inchangee"
         return see_other(f"{case_url(case_id)}?message={message}#syntheses-titre")
 
+    @audited("synthesis.download", "case")
     @get("/{synthesis_id:str}/pdf", name="case-synthesis-pdf")
     async def pdf(
         self,
@@ -120,6 +123,7 @@ class CaseSynthesesController(Controller):
             raise NotFoundException() from None
         return pdf_response(synthesis, pdf)
 
+    @audited("synthesis.send_link", "case")
     @post("/{synthesis_id:str}/envoi", name="case-synthesis-send")
     async def send_link(
         self,
@@ -241,6 +245,7 @@ class DownloadLinkController(Controller):
 
     path = DOWNLOAD_PATH
 
+    @audit_exempt("shows the operator and the expiry only; the download is the POST")
     @get("/{secret:str}", name="download-link")
     async def show(
         self,
@@ -261,6 +266,7 @@ class DownloadLinkController(Controller):
             expires_at=status.expires_at,
         )
 
+    @audited("synthesis.download", "case")
     @post("/{secret:str}", name="download-link-consume")
     async def consume(
         self,
@@ -270,6 +276,13 @@ class DownloadLinkController(Controller):
         pages: NamedDependency[Pages],
     ) -> Response[Any]:
         grant = await blocking(kit.download_links.consume, secret)
+        if grant is not None:  # the person, known by the link only (no account)
+            set_audit_subject(
+                request,
+                grant.case_id,
+                operator=grant.operator,
+                actor=f"{LINK_ACTOR_PREFIX}{grant.link_id}",
+            )
         if grant is None:
             status = await blocking(kit.download_links.peek, secret)
             return await _gone(request, pages, None if status is None else status.state)

@@ -44,6 +44,7 @@ from cep_regional.flow import (
     cep_validate_step,
 )
 from cep_regional.funding import cep_funding_options
+from cep_regional.reporting import cep_indicators
 from cep_regional.synthesis import cep_synthesis_sections, cep_synthesis_template
 
 PLUGIN_ID = "regional"
@@ -85,6 +86,7 @@ class RegionalOperator:
     cep_funding_options = staticmethod(cep_funding_options)
     cep_synthesis_sections = staticmethod(cep_synthesis_sections)
     cep_synthesis_template = staticmethod(cep_synthesis_template)
+    cep_indicators = staticmethod(cep_indicators)
 
     def __init__(self, parameters: ParameterSet) -> None:
         wanted = [*REQUIRED, *(f"operators.{code}" for code in regions())]
