@@ -6,10 +6,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from cep_core.cli import main
 from cep_core.storage.database import Database
 from cep_core.storage.repositories import BeneficiaryRepository, CaseRepository
+from cep_core.storage.tables import audit_events
 
 
 @pytest.fixture
@@ -44,6 +46,16 @@ def test_render_writes_the_pdf_and_says_so_in_french(
     args = ["synthesis", "render", stored_case, "--level", "2", "-o", str(output)]
     assert main([*args, "--operator", "mission_locale"]) == 0
     assert "version 1 (inchangée" in capsys.readouterr().out
+    # Each PDF written is journaled (SEC-12), by the command line, with the case id only.
+    database = Database(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    try:
+        with database.read() as connection:
+            rows = connection.execute(select(audit_events)).mappings().all()
+    finally:
+        database.dispose()
+    assert [(r["action"], r["actor"], r["operator"], r["record_id"]) for r in rows] == [
+        ("synthesis.generate", "cli", "mission_locale", stored_case)
+    ] * 2
 
 
 def test_unknown_cases_and_operators_are_usage_errors(

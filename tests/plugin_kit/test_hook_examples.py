@@ -231,8 +231,11 @@ def test_data_protection(make_cep_kit: MakeKit, caplog: pytest.LogCaptureFixture
 
 
 def test_reporting(make_cep_kit: MakeKit) -> None:
+    core = {i.id for i in make_cep_kit(EVERYONE).hooks.indicators()}
     kit = make_cep_kit(EVERYONE, example("reporting"))
-    assert [i.id for i in kit.hooks.indicators()] == ["exemples.referrals_received"]
+    added = [i for i in kit.hooks.indicators() if i.id not in core]
+    assert [i.id for i in added] == ["exemples.referrals_received"]
+    assert core  # the core's own indicators stay (entries, level 2 share, satisfaction…)
 
 
 def test_each_example_is_admitted_alone(make_cep_kit: MakeKit) -> None:

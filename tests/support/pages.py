@@ -26,7 +26,13 @@ _CSRF = re.compile(r'name="_csrf" value="([0-9a-f]+)"')
 
 def page_kit(tmp_path: Path, database_url: str | None = None, **settings: Any) -> Kit:
     """A kit with the installed plugins, a migrated database and cheap password hashing."""
-    options: dict[str, Any] = {"hash_profile": "fast", **settings}
+    # The test PostgreSQL runs with fsync=off (tests/conftest.py): create_app refuses it
+    # without this test-only override (REL-08); SQLite is checked for real.
+    options: dict[str, Any] = {
+        "hash_profile": "fast",
+        "allow_non_durable_database": (database_url or "").startswith("postgresql"),
+        **settings,
+    }
     kit = Kit(settings=Settings(data_dir=tmp_path, database_url=database_url, **options))
     kit.database.upgrade()
     return kit

@@ -32,6 +32,7 @@ PUBLIC = {
     "/connexion",
     "/deconnexion",
     "/telechargement/{secret:str}",
+    "/questionnaire/{secret:str}",
     "/static",
     "/static/{file_path:path}",
     "/theme/{operator:str}/style.css",

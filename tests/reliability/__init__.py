@@ -1,0 +1,1 @@
+"""Reliability tests: crashes, several instances, concurrent edits, fault injection."""
