@@ -52,8 +52,12 @@ EXPORT_VERSION = 1
 # Columns that name a record of the person without a foreign key.
 LINK_COLUMNS = ("beneficiary_id", "case_id", "record_id")
 # Columns never exported: digests of secrets (links, invitations), claims and leases.
+BINARY_MEDIA = {"pdf": "application/pdf", "message": "message/rfc822", "body": "application/json"}
 SECRET_COLUMNS = frozenset({"digest", "claim", "lease", "csrf_secret", "password_hash"})
 MAIL_TABLE = "mail_outbox"
+# Stored answers of creating POSTs (REL-10), kept 24 h for replays: a case opened through the
+# API is in its answer, so the person is found by the ids the answer names.
+REPLAY_TABLE = "idempotency_keys"
 
 
 class Action(enum.StrEnum):
@@ -154,6 +158,13 @@ POLICIES: Mapping[str, TablePolicy] = {
         why="Les notes restent pour les indicateurs, le commentaire libre disparaît ; tout "
         "est supprimé sur demande d'effacement.",
     ),
+    REPLAY_TABLE: TablePolicy(
+        label="Réponses rejouables de l'API",
+        erase=Action.DELETE,
+        retention=Action.DELETE,
+        why="Copie, gardée 24 h au plus, de la réponse à une création (dossier, entretien) "
+        "pour qu'un client puisse renvoyer sa requête sans rien créer deux fois.",
+    ),
     MAIL_TABLE: TablePolicy(
         label="Messages électroniques en attente",
         erase=Action.DELETE,
@@ -171,7 +182,6 @@ UNLINKED: Mapping[str, str] = {
     "rate_limits": "compteurs techniques, clés hachées, quelques minutes",
     "operator_settings": "réglages de l'opérateur",
     "audit_purge_horizon": "ligne technique de la purge du journal d'audit",
-    "idempotency_keys": "réponses rejouables d'au plus 24 h, supprimées par cep purge",
     "staff_agencies": "antennes des professionnels",
     "report_exports": "dates et volumes des exports statistiques, sans donnée personnelle",
 }
@@ -242,7 +252,8 @@ def linked_tables(metadata_tables: Iterable[Table] | None = None) -> list[Table]
     for table in ordered:
         by_key = any(fk.referred_table.name in names for fk in table.foreign_key_constraints)
         by_column = any(name in table.c for name in LINK_COLUMNS)
-        if table.name in ("beneficiaries", MAIL_TABLE) or by_key or by_column:
+        special = table.name in ("beneficiaries", MAIL_TABLE, REPLAY_TABLE)
+        if special or by_key or by_column:
             linked.append(table)
             names.add(table.name)
     # Tables linked only by a loose id column go last: they may name any record selected.
@@ -270,7 +281,7 @@ def select_person(connection: Connection, operator: str, beneficiary_id: str) ->
     """Every row about the person, walking the foreign keys from their ``beneficiaries`` row."""
     rows: dict[str, list[dict[str, Any]]] = {}
     for table in linked_tables():
-        if table.name == MAIL_TABLE:
+        if table.name in (MAIL_TABLE, REPLAY_TABLE):
             continue
         conditions = _conditions(table, rows, beneficiary_id)
         if not conditions:
@@ -283,6 +294,9 @@ def select_person(connection: Connection, operator: str, beneficiary_id: str) ->
         statement = statement.order_by(*order, *table.primary_key.columns)
         rows[table.name] = [dict(row._mapping) for row in connection.execute(statement)]
     rows[MAIL_TABLE] = _pending_mail(connection, operator, _addresses(rows))
+    rows[REPLAY_TABLE] = _replayable_answers(
+        connection, operator, {beneficiary_id, *_ids(rows, "cases"), *_ids(rows, "syntheses")}
+    )
     return Selection(operator=operator, beneficiary_id=beneficiary_id, rows=rows)
 
 
@@ -348,6 +362,20 @@ def recipients(message: bytes) -> set[str]:
     return {address.casefold() for _, address in getaddresses(values) if address}
 
 
+def _replayable_answers(
+    connection: Connection, operator: str, ids: set[str]
+) -> list[dict[str, Any]]:
+    """Stored API answers of the operator that name one of `ids` (at most a day of them)."""
+    keys = tables.idempotency_keys
+    candidates = connection.execute(
+        select(keys)
+        .where(keys.c.operator == operator, keys.c.body.is_not(None))
+        .order_by(keys.c.created_at, keys.c.scope, keys.c.key)
+    )
+    wanted = [identifier.encode() for identifier in ids if identifier]
+    return [dict(r._mapping) for r in candidates if any(i in bytes(r.body) for i in wanted)]
+
+
 def _pending_mail(
     connection: Connection, operator: str, addresses: set[str]
 ) -> list[dict[str, Any]]:
@@ -378,7 +406,7 @@ def _plain(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = value.isoformat()
         elif isinstance(value, bytes | bytearray | memoryview):
             data = bytes(value)
-            media = "application/pdf" if name == "pdf" else "message/rfc822"
+            media = BINARY_MEDIA.get(name, "application/octet-stream")
             out[name] = {
                 "media_type": media,
                 "encoding": "base64",

@@ -1,5 +1,5 @@
-"""The staff's own pages in a real browser: access tokens, password, the team and the
-operator's settings for a manager, the platform pages for an admin — each checked by axe and
+"""The staff's own pages in a real browser: access tokens, password, the team, the
+operator's settings and the access journal for a manager, the platform pages for an admin — each checked by axe and
 kept as a screenshot, driven by labels and buttons as a person would."""
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def test_a_manager_runs_the_team_tokens_and_settings(web: Web, server: Server) -
     web.goto("/espace/parametres", "parametres")
     web.goto("/espace/mot-de-passe", "mot-de-passe")
     web.goto("/admin", "admin-refuse", status=403)
+
+    # The access journal shows her own sign-in, under her name (she manages these accounts).
+    page = web.goto("/espace/journal", "journal-des-acces")
+    journal = page.get_by_role("table").inner_text()
+    assert "Connexion" in journal and "Sophie Lenoir" in journal
 
 
 def test_an_admin_sees_the_platform_and_creates_a_manager(web: Web, server: Server) -> None:

@@ -227,3 +227,36 @@ def test_corrected_intake_answers_leave_a_trail_naming_the_fields(kit: Kit) -> N
     assert latest["fields"] == "intake.hours"
     assert latest["case_id"] == case.id and latest["actor"] == "conseiller-3"
     assert latest["reason"] is None  # names of fields only, never the values
+
+
+def test_stored_api_answers_naming_the_person_are_exported_and_erased(kit: Kit) -> None:
+    """A case opened through the API sits, for 24 h, in the answer kept for replays (REL-10):
+    it is part of the person's data, exported and erased with the rest; others' stay."""
+    from cep_core.services.idempotency import (
+        Claimed,
+        StoredAnswer,
+        caller_scope,
+        fingerprint,
+    )
+
+    seeded = seed_person(kit)
+    other = seed_person(kit, first_name="Paul", last_name="Girard")
+    scope = caller_scope(seeded.operator, "conseillere-1")
+    for key, case_id in (("cle-1", seeded.case_ids[0]), ("cle-2", other.case_ids[0])):
+        body = json.dumps({"id": case_id, "status": "new"}).encode()
+        claim = kit.idempotency.claim(
+            scope, key, seeded.operator, fingerprint("POST", "/api/v1/cases", body)
+        )
+        assert isinstance(claim, Claimed)
+        answer = StoredAnswer(status=201, headers=[("content-type", "application/json")], body=body)
+        assert kit.idempotency.complete(scope, key, claim.lease, answer)
+
+    exported = kit.gdpr.export(seeded.operator, seeded.beneficiary_id).document
+    [row] = exported["tables"]["idempotency_keys"]["rows"]
+    assert row["key"] == "cle-1" and row["body"]["media_type"] == "application/json"
+    assert seeded.case_ids[0] in base64.b64decode(row["body"]["data"]).decode()
+
+    kit.gdpr.erase(seeded.operator, seeded.beneficiary_id)
+    with kit.database.read() as conn:
+        keys = conn.execute(select(tables.idempotency_keys.c.key)).scalars().all()
+    assert keys == ["cle-2"]
