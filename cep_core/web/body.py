@@ -65,3 +65,31 @@ async def strict_json_body(request: Request[Any, Any, Any]) -> None:
         _decoder(model).decode(body)
     except msgspec.MsgspecError as exc:
         raise InvalidInput(issues_from_msgspec_error(exc, model)) from exc
+
+
+def refuse_unknown_query(
+    request: Request[Any, Any, Any],
+    known: frozenset[str],
+    hints: dict[str, str] | None = None,
+) -> None:
+    """A query parameter the route does not know would be silently ignored (a mistyped
+    filter returns everything): refuse it with a 400 naming the accepted ones.
+
+    `hints` gives a better message for names a client is likely to try (``name`` on the
+    case list: a name never goes in an address).
+    """
+    unknown = sorted(set(request.query_params) - known)
+    if not unknown:
+        return
+    accepted = ", ".join(sorted(known))
+    raise InvalidInput(
+        [
+            Issue(
+                path=name[:100],
+                code="unknown_parameter",
+                message=(hints or {}).get(name)
+                or f"Paramètre inconnu (paramètres acceptés : {accepted}).",
+            )
+            for name in unknown[:10]
+        ]
+    )

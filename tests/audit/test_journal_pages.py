@@ -165,6 +165,11 @@ def test_the_api_serves_managers_their_operator_only(world: World) -> None:
     assert naive.status_code == 400
     paged = call(manager_token, "/api/v1/audit?limit=1").json()
     assert len(paged["items"]) == 1 and paged["next_cursor"]
+    # A mistyped filter would return the whole journal: refused, naming the accepted ones.
+    mistyped = call(manager_token, f"/api/v1/audit?dossier={mine.id}")
+    assert mistyped.status_code == 400
+    [issue] = mistyped.json()["errors"]
+    assert issue["path"] == "dossier" and "record_id" in issue["message"]
 
 
 def test_sign_in_events_name_accounts_never_emails(world: World) -> None:

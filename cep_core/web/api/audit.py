@@ -9,10 +9,10 @@ journal is journaled (``audit.read``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
 from litestar.params import QueryParameter
@@ -25,6 +25,9 @@ from cep_core.services.audit import MAX_PAGE_SIZE, AuditEvent, AuditQuery
 from cep_core.web.api.case_http import BEARER_SECURITY, case_responses, require_client
 from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
+from cep_core.web.body import refuse_unknown_query
+
+QUERY_PARAMETERS = frozenset({"since", "until", "action", "actor", "record_id", "limit", "cursor"})
 
 
 class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -80,6 +83,7 @@ class AuditController(Controller):
     )
     def list_events(
         self,
+        request: Request[Any, Any, Any],
         client: NamedDependency[ApiClient],
         kit: NamedDependency[Kit],
         since: Annotated[
@@ -107,6 +111,7 @@ class AuditController(Controller):
             raise PermissionDeniedException(
                 "Le journal des accès est réservé aux responsables de la structure."
             )
+        refuse_unknown_query(request, QUERY_PARAMETERS)
         naive = [name for name, at in (("since", since), ("until", until)) if at and not at.tzinfo]
         if naive:
             raise InvalidInput(

@@ -19,7 +19,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from cep_core.domain.case import CaseStatus, Level
 from cep_core.domain.forms import FormChannel
-from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.kit import Kit
 from cep_core.services.cases import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, FundingPlanRequest
 from cep_core.services.cases import NewSession as NewSessionStruct
@@ -40,6 +39,7 @@ from cep_core.web.api.case_http import (
 )
 from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
+from cep_core.web.body import refuse_unknown_query
 from cep_core.web.case_schemas import (
     CaseCreate,
     CaseEventOut,
@@ -56,6 +56,10 @@ from cep_core.web.idempotency import IDEMPOTENT_ROUTE
 
 CaseAnswer = Response[CaseOut | CounsellorCaseOut]
 LIST_PARAMETERS = frozenset({"status", "level", "counsellor_id", "limit", "cursor"})
+LIST_HINTS = {
+    "name": "La recherche par nom passe par POST /api/v1/cases/search : un nom ne doit "
+    "jamais figurer dans une adresse."
+}
 
 CREATE_EXAMPLES = [
     Example(
@@ -227,7 +231,7 @@ class CaseController(Controller):
             str | None, QueryParameter(description="Curseur de la page suivante.", max_length=200)
         ] = None,
     ) -> CasePageOut:
-        _refuse_unknown_parameters(request)
+        refuse_unknown_query(request, LIST_PARAMETERS, LIST_HINTS)
         page = kit.cases.list_cases(
             client.operator,
             status=status,
@@ -434,22 +438,3 @@ class CaseController(Controller):
         if_match: IfMatch = None,
     ) -> CaseAnswer:
         return write_case(kit, client, case_id, if_match, kit.cases.attach_funding_plan, data)
-
-
-def _refuse_unknown_parameters(request: Request[Any, Any, Any]) -> None:
-    """A filter the list does not know would be silently ignored: refuse it instead."""
-    unknown = sorted(set(request.query_params) - LIST_PARAMETERS)
-    if not unknown:
-        return
-    issues = []
-    for name in unknown[:10]:
-        if name == "name":
-            message = (
-                "La recherche par nom passe par POST /api/v1/cases/search : un nom ne doit "
-                "jamais figurer dans une adresse."
-            )
-        else:
-            known = ", ".join(sorted(LIST_PARAMETERS))
-            message = f"Paramètre inconnu (paramètres acceptés : {known})."
-        issues.append(Issue(path=name[:100], code="unknown_parameter", message=message))
-    raise InvalidInput(issues)

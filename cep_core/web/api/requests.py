@@ -24,7 +24,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from cep_core.domain.context import Role
 from cep_core.domain.forms import SessionChannel
 from cep_core.domain.health_data import sees_health_data
-from cep_core.domain.issues import InvalidInput, Issue
 from cep_core.domain.requests import (
     AppointmentInput,
     AppointmentRequest,
@@ -47,6 +46,7 @@ from cep_core.web.api.case_http import (
 )
 from cep_core.web.audit import audited
 from cep_core.web.auth import ApiClient
+from cep_core.web.body import refuse_unknown_query
 from cep_core.web.idempotency import IDEMPOTENT_ROUTE
 
 REQUESTS_PATH: Final = "/requests"
@@ -325,7 +325,7 @@ class RequestController(Controller):
             str | None, QueryParameter(description="Curseur de la page suivante.", max_length=200)
         ] = None,
     ) -> RequestPageOut:
-        _refuse_unknown_parameters(request)
+        refuse_unknown_query(request, LIST_PARAMETERS)
         page = kit.requests.list_requests(
             client.operator, status=status, limit=limit, cursor=cursor
         )
@@ -441,20 +441,3 @@ class RequestController(Controller):
             client.operator, request_id, data, actor=client.actor, counsellor_name=name
         )
         return request_out(proposed, client.role)
-
-
-def _refuse_unknown_parameters(request: Request[Any, Any, Any]) -> None:
-    """A filter the list does not know would be silently ignored: refuse it instead."""
-    unknown = sorted(set(request.query_params) - LIST_PARAMETERS)
-    if unknown:
-        known = ", ".join(sorted(LIST_PARAMETERS))
-        raise InvalidInput(
-            [
-                Issue(
-                    path=name[:100],
-                    code="unknown_parameter",
-                    message=f"Paramètre inconnu (paramètres acceptés : {known}).",
-                )
-                for name in unknown[:10]
-            ]
-        )
