@@ -505,9 +505,7 @@ class CaseService:
         no progress; every answer hidden from roles that may not see health data, fail
         closed) rather than turn a write that happened into an error the client would retry.
         """
-        case = self._load(operator, case_id)
-        with self._database.read() as connection:
-            person = BeneficiaryRepository(connection, operator).get(case.beneficiary_id)
+        case, person = self._load_with_person(operator, case_id)
         ctx = self._context(operator, None)
         flow: tuple[StepDefinition, ...] = ()
         flow_failed = False
@@ -1279,6 +1277,19 @@ class CaseService:
         if case is None:
             raise CaseNotFound(case_id)
         return case
+
+    def _load_with_person(self, operator: str, case_id: str) -> tuple[Case, Beneficiary | None]:
+        """The case and its person in one read transaction: one snapshot, one BEGIN less on
+        every case read (the profile of a read put a third of it in its transactions)."""
+        self._hooks.operator(operator)
+        if not _plausible_id(case_id):
+            raise CaseNotFound(case_id)
+        with self._database.read() as connection:
+            case = CaseRepository(connection, operator).get(case_id)
+            if case is None:
+                raise CaseNotFound(case_id)
+            person = BeneficiaryRepository(connection, operator).get(case.beneficiary_id)
+        return case, person
 
     def _load_for_write(self, operator: str, case_id: str, expected_version: int) -> Case:
         case = self._load(operator, case_id)
