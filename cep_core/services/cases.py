@@ -109,7 +109,7 @@ from cep_core.services.funding import (
     TrainingQuery,
     to_domain,
 )
-from cep_core.services.keyset import decode_keyset, encode_keyset
+from cep_core.services.keyset import check_page_size, decode_keyset, encode_keyset
 from cep_core.services.orientation import OrientationService
 from cep_core.storage.database import Database
 from cep_core.storage.ids import new_id
@@ -604,16 +604,7 @@ class CaseService:
         other tenants.
         """
         self._hooks.operator(operator)
-        if isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(
-                [
-                    Issue(
-                        path="limit",
-                        code="out_of_range",
-                        message=f"La taille de page doit être comprise entre 1 et {MAX_PAGE_SIZE}.",
-                    )
-                ]
-            )
+        check_page_size(limit, MAX_PAGE_SIZE)
         if status is not None:
             status = _status(status)
         if level is not None:

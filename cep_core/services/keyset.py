@@ -46,3 +46,17 @@ def decode_keyset(cursor: str, valid_id: Callable[[str], bool]) -> tuple[datetim
             ]
         ) from exc
     return at.astimezone(UTC), row_id
+
+
+def check_page_size(limit: int, maximum: int) -> None:
+    """Refuse a page size outside 1..`maximum` (a bool is not a size) on the ``limit`` field."""
+    if isinstance(limit, bool) or not 1 <= limit <= maximum:
+        raise InvalidInput(
+            [
+                Issue(
+                    path="limit",
+                    code="out_of_range",
+                    message=f"La taille de page doit être comprise entre 1 et {maximum}.",
+                )
+            ]
+        )

@@ -62,7 +62,7 @@ from cep_core.errors import CaseNotFound, CaseStateConflict, UnknownOperator
 from cep_core.plugins import Hooks
 from cep_core.services.cases import CaseService, NewBeneficiary
 from cep_core.services.form_input import decode_form, prefixed
-from cep_core.services.keyset import decode_keyset, encode_keyset
+from cep_core.services.keyset import check_page_size, decode_keyset, encode_keyset
 from cep_core.services.notifications import NotificationService
 from cep_core.services.orientation import OrientationService
 from cep_core.settings import Settings
@@ -387,16 +387,7 @@ class RequestService:
         others newest first. Keyset pagination on (created_at, id): no duplicate, no gap.
         """
         self._hooks.operator(operator)
-        if isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidInput(
-                [
-                    Issue(
-                        path="limit",
-                        code="out_of_range",
-                        message=f"La taille de page doit être comprise entre 1 et {MAX_PAGE_SIZE}.",
-                    )
-                ]
-            )
+        check_page_size(limit, MAX_PAGE_SIZE)
         if status is not None:
             status = _status(status)
         after = None if cursor is None else decode_cursor(cursor)
