@@ -228,13 +228,15 @@ def cep_server(
     )
 
 
-def bare_server(folder: Path, *, port: int | None = None) -> Server:
+def bare_server(folder: Path, *, port: int | None = None, database: str | None = None) -> Server:
     """The baseline: ``bench/bare_app.py``, a bare Litestar echo app run by uvicorn with the
-    very settings ``cep serve`` uses."""
+    very settings ``cep serve`` uses; with `database` (``sqlite:///path`` or a PostgreSQL
+    URL), its ``/db`` routes read and write ``bare_items`` there."""
     port = port or free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CEP_")}
+    command = [sys.executable, str(ROOT / "bench" / "bare_app.py"), "--port", str(port)]
     return Server(
-        command=[sys.executable, str(ROOT / "bench" / "bare_app.py"), "--port", str(port)],
+        command=[*command, "--database", database] if database else command,
         port=port,
         env=env,
         log_path=folder / f"bare-{port}.log",
