@@ -248,5 +248,9 @@ class Kit:
     def close(self) -> None:
         if "audit" in self.__dict__:
             self.audit.close()
+        if "accounts" in self.__dict__:
+            self.accounts.close()
+        if "limiter" in self.__dict__:
+            self.limiter.close()
         if "database" in self.__dict__:
             self.database.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -33,6 +34,7 @@ from cep_core.domain.accounts import (
 )
 from cep_core.domain.context import Role
 from cep_core.services.ratelimit import RateDecision, RateLimiter
+from cep_core.services.write_behind import WriteBehind
 from cep_core.settings import Settings
 from cep_core.storage.database import Database
 from cep_core.storage.ids import is_id, new_id
@@ -42,6 +44,11 @@ SIGN_IN_LIMIT = 10  # attempts per minute, per account and per address (SEC-15)
 SIGN_IN_WINDOW = 60
 TOUCH_EVERY = timedelta(seconds=60)  # last-seen / last-used writes at most once a minute
 TOKEN_PREFIX = "cep_"  # noqa: S105 - a visible prefix, lets secret scanners spot leaks
+# Resolved tokens are kept this long in each process: a revocation, a disabled account or a
+# new role made in this process applies at once, one made elsewhere (another instance, the
+# CLI) within this delay. SEC-07 allows 60 s for a disabled account's sessions.
+TOKEN_CACHE_SECONDS = 10
+TOKEN_CACHE_SIZE = 10_000
 
 
 class AccountError(ValueError):
@@ -112,6 +119,18 @@ class AccountService:
         self.limiter = limiter
         self.clock = clock
         self.hasher = build_hasher(settings)
+        # digest -> (resolved at, account, token): a token's every request would otherwise
+        # read the database before the request's own work (`resolve_token`).
+        self._resolved: dict[str, tuple[datetime, StaffUser, AccessToken]] = {}
+        self._resolved_lock = threading.Lock()
+        # "Last used" times, written a second later with the others (never in the request).
+        self._uses: WriteBehind[str, datetime] = WriteBehind(
+            self._write_uses, name="token-use", merge=max
+        )
+
+    def close(self) -> None:
+        """Write the waiting "last used" times (the kit's `close()` calls it)."""
+        self._uses.close()
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -229,6 +248,7 @@ class AccountService:
             )
             if not active:
                 conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+        self._forget_tokens()
         return self._require(user_id)
 
     def set_role(self, user_id: str, role: Role, *, operator: str | None = None) -> StaffUser:
@@ -242,6 +262,7 @@ class AccountService:
                 .where(staff_users.c.id == user_id)
                 .values(role=role.value, updated_at=self.clock())
             )
+        self._forget_tokens()
         return self._require(user_id)
 
     def _require(self, user_id: str, *, operator: str | None = None) -> StaffUser:
@@ -427,36 +448,88 @@ class AccountService:
                     .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
                     .values(revoked_at=self.clock())
                 )
+            self._forget_tokens()
         return self.get_token(token_id, operator=operator)
 
     def resolve_token(self, secret: str) -> tuple[StaffUser, AccessToken] | None:
+        """The account and token behind `secret`, or None (unknown, revoked, expired, or the
+        account disabled). Kept `TOKEN_CACHE_SECONDS` once found; expiry is checked each time."""
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
             return None
-        query = (
-            select(access_tokens, staff_users)
-            .join(staff_users, staff_users.c.id == access_tokens.c.user_id)
-            .where(access_tokens.c.digest == digest(secret))
-        )
-        with self.database.read() as conn:
-            row = conn.execute(query).mappings().first()
-        if row is None or not hmac.compare_digest(row["digest"], digest(secret)):
-            return None
+        key = digest(secret)
         now = self.clock()
-        token = _token(row)
-        if not token.usable(now) or not row["active"]:
+        found = self._cached(key, now)
+        if found is None:
+            query = (
+                select(access_tokens, staff_users)
+                .join(staff_users, staff_users.c.id == access_tokens.c.user_id)
+                .where(access_tokens.c.digest == key)
+            )
+            with self.database.read() as conn:
+                row = conn.execute(query).mappings().first()
+            if row is None or not hmac.compare_digest(row["digest"], key) or not row["active"]:
+                return None
+            user_row = {name: row[name] for name in _USER_COLUMNS}
+            user_row["id"] = row["user_id"]
+            found = _user(user_row), _token(row)
+            self._remember(key, now, found)
+        user, token = found
+        if not token.usable(now):
             return None
-        if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-            with self.database.write() as conn:
+        return user, self._used(key, token, now)
+
+    def known_token(self, secret: str) -> tuple[StaffUser, AccessToken] | None:
+        """`resolve_token` from memory only, without any I/O (the event loop may call it);
+        None when the database must be asked."""
+        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+            return None
+        key = digest(secret)
+        now = self.clock()
+        found = self._cached(key, now)
+        if found is None or not found[1].usable(now):
+            return None
+        return found[0], self._used(key, found[1], now)
+
+    def _cached(self, key: str, now: datetime) -> tuple[StaffUser, AccessToken] | None:
+        with self._resolved_lock:
+            entry = self._resolved.get(key)
+        if entry is None or not timedelta(0) <= now - entry[0] < _TOKEN_CACHE_TTL:
+            return None
+        return entry[1], entry[2]
+
+    def _remember(self, key: str, now: datetime, found: tuple[StaffUser, AccessToken]) -> None:
+        with self._resolved_lock:
+            if len(self._resolved) >= TOKEN_CACHE_SIZE and key not in self._resolved:
+                del self._resolved[next(iter(self._resolved))]  # the oldest goes
+            self._resolved[key] = (now, *found)
+
+    def _used(self, key: str, token: AccessToken, now: datetime) -> AccessToken:
+        """Note the use (at most once a minute per token); the time is written later."""
+        if token.last_used_at is not None and now - token.last_used_at < TOUCH_EVERY:
+            return token
+        token = msgspec.structs.replace(token, last_used_at=now)
+        with self._resolved_lock:
+            entry = self._resolved.get(key)
+            if entry is not None:
+                self._resolved[key] = (entry[0], entry[1], token)
+        self._uses.add(token.id, now)
+        return token
+
+    def _forget_tokens(self) -> None:
+        with self._resolved_lock:
+            self._resolved.clear()
+
+    def _write_uses(self, uses: dict[str, datetime]) -> None:
+        with self.database.write() as conn:
+            for token_id, at in uses.items():
                 conn.execute(
                     update(access_tokens)
-                    .where(access_tokens.c.id == token.id)
-                    .values(last_used_at=now)
+                    .where(access_tokens.c.id == token_id)
+                    .values(last_used_at=at)
                 )
-        user_row = {key: row[key] for key in _USER_COLUMNS}
-        user_row["id"] = row["user_id"]
-        return _user(user_row), token
 
 
+_TOKEN_CACHE_TTL = timedelta(seconds=TOKEN_CACHE_SECONDS)
 _USER_COLUMNS = ("operator", "email", "display_name", "role", "active", "created_at", "updated_at")
 
 

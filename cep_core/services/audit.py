@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from cep_core.clock import Clock, system_clock
 from cep_core.domain.audit import OUTCOME_LABELS
 from cep_core.services.keyset import decode_keyset, encode_keyset
+from cep_core.services.write_behind import WriteBehind
 from cep_core.storage.database import Database
 from cep_core.storage.ids import is_id, new_id
 from cep_core.storage.tables import (
@@ -159,11 +159,14 @@ class AuditJournal:
         self.retention_months = retention_months
         self.batch_size = batch_size
         self.max_delay = max_delay
-        self._pending: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._closed = False
+        # Read events wait here (keyed by their id) and go in one commit with the others.
+        self._reads: WriteBehind[str, dict[str, Any]] = WriteBehind(
+            self._insert,
+            name="audit",
+            max_delay=max_delay,
+            batch_size=batch_size,
+            max_pending=MAX_PENDING,
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -178,9 +181,31 @@ class AuditJournal:
         outcome: str = "success",
     ) -> None:
         """Write one event now, in its own short transaction (durable when this returns)."""
-        row = self._row(action, operator, actor, record_type, record_id, outcome)
         with self.database.write() as conn:
-            conn.execute(insert(audit_events), [row])
+            self.record_in(
+                conn,
+                action=action,
+                operator=operator,
+                actor=actor,
+                record_type=record_type,
+                record_id=record_id,
+                outcome=outcome,
+            )
+
+    def record_in(
+        self,
+        conn: Connection,
+        *,
+        action: str,
+        operator: str | None,
+        actor: str | None,
+        record_type: str,
+        record_id: str | None,
+        outcome: str = "success",
+    ) -> None:
+        """Write one event in the caller's transaction: it commits with the change it tells."""
+        row = self._row(action, operator, actor, record_type, record_id, outcome)
+        conn.execute(insert(audit_events), [row])
 
     def defer(
         self,
@@ -194,57 +219,20 @@ class AuditJournal:
     ) -> None:
         """Queue one *read* event; written with others within ``max_delay`` seconds."""
         row = self._row(action, operator, actor, record_type, record_id, outcome)
-        with self._lock:
-            self._pending.append(row)
-            full = len(self._pending) >= self.batch_size
-            if full and self._timer is not None and self._timer.interval > 0:
-                self._timer.cancel()
-                self._timer = None
-            if self._timer is None:
-                # Never write from the caller: it may be the event loop. A full batch goes now.
-                self._timer = threading.Timer(0 if full else self.max_delay, self._flush_quietly)
-                self._timer.daemon = True
-                self._timer.start()
+        self._reads.add(row["id"], row)
 
     def flush(self) -> int:
         """Write the queued events now; returns how many were written."""
-        with self._flush_lock:
-            with self._lock:
-                rows, self._pending = self._pending, []
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
-            if not rows:
-                return 0
-            try:
-                with self.database.write() as conn:
-                    conn.execute(insert(audit_events), rows)
-            except Exception:
-                with self._lock:  # keep them for the next flush rather than lose them
-                    self._pending[:0] = rows
-                    dropped = len(self._pending) - MAX_PENDING
-                    if dropped > 0:  # the database is gone for long: memory must not be
-                        del self._pending[:dropped]
-                        log.error("audit journal: %d queued read events dropped", dropped)
-                raise
-            return len(rows)
-
-    def _flush_quietly(self) -> None:
-        try:
-            self.flush()
-        except Exception:  # a timer thread has nobody to raise to: log, and retry later
-            log.exception("audit journal: writing %d queued events failed", len(self._pending))
-            with self._lock:
-                if self._pending and self._timer is None and not self._closed:
-                    self._timer = threading.Timer(self.max_delay, self._flush_quietly)
-                    self._timer.daemon = True
-                    self._timer.start()
+        return self._reads.flush()
 
     def close(self) -> None:
         """Write what is queued (the kit's `close()` calls it; a failure is logged, not raised,
         so that a shutdown with the database gone still completes)."""
-        self._closed = True
-        self._flush_quietly()
+        self._reads.close()
+
+    def _insert(self, rows: dict[str, dict[str, Any]]) -> None:
+        with self.database.write() as conn:
+            conn.execute(insert(audit_events), list(rows.values()))
 
     def _row(
         self,

@@ -7,6 +7,7 @@ instances; one upsert per hit is cheap next to a sign-in's password hash.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from typing import Any
 
@@ -14,6 +15,7 @@ import msgspec
 from sqlalchemy import Connection, delete
 
 from cep_core.clock import Clock, system_clock
+from cep_core.services.write_behind import WriteBehind
 from cep_core.storage.database import Database
 from cep_core.storage.tables import rate_limits
 
@@ -41,12 +43,18 @@ class RateDecision(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RateLimiter:
-    def __init__(self, database: Database, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, database: Database, *, clock: Clock = system_clock, max_delay: float = 1.0
+    ) -> None:
         self.database = database
         self.clock = clock
-        # Hits counted in this process and not yet added to the shared counter (see `hit_batched`).
-        self._pending: dict[tuple[str, int], int] = {}
+        # `hit_batched`: the hits of this process not yet added to the shared counters, and
+        # what the shared counters said at the last write (this process's hits included).
+        self._unsent: WriteBehind[tuple[str, int], int] = WriteBehind(
+            self._add_hits, name="rate-limits", merge=operator.add, max_delay=max_delay
+        )
         self._known: dict[tuple[str, int], int] = {}
+        self._window_start = 0
         self._lock = threading.Lock()
 
     def hit(self, key: str, *, limit: int, window: int) -> RateDecision:
@@ -67,39 +75,47 @@ class RateLimiter:
             reset_after=reset_after,
         )
 
-    def hit_batched(self, key: str, *, limit: int, window: int, batch: int = 10) -> RateDecision:
-        """Like `hit`, writing to the shared counter once every `batch` hits of this process.
+    def hit_batched(self, key: str, *, limit: int, window: int) -> RateDecision:
+        """Like `hit`, without a write in the caller: the hit is counted here at once and
+        added to the shared counter within a second, with every other waiting hit.
 
         For high-volume limits (the API's 600 requests a minute) where a durable write per
-        request would cost more than the request itself: each instance may overshoot by at
-        most `batch` - 1 hits before the shared counter knows, which is documented slack.
+        request would cost more than the request itself. Each instance counts its own hits
+        exactly and sees the others' with at most a second's delay: the documented slack
+        across instances is what they serve in that second.
         """
         now = self.clock().timestamp()
         start = int(now // window) * window
         slot = (key[:200], start)
+        self._unsent.add(slot, 1)
         with self._lock:
-            for old in [s for s in self._pending if s[1] < start]:
-                del self._pending[old]
-                self._known.pop(old, None)
-            pending = self._pending.get(slot, 0) + 1
-            self._pending[slot] = pending
-            flush = pending >= batch or self._known.get(slot, 0) + pending > limit - batch
-            if flush:
-                del self._pending[slot]
-        if flush:
-            with self.database.write() as conn:
-                hits = _increment(conn, slot[0], start, pending)
-            with self._lock:
-                self._known[slot] = hits
-        else:
-            with self._lock:
-                hits = self._known.get(slot, 0) + self._pending.get(slot, 0)
+            if start > self._window_start:  # a new window: the counts of the old ones go
+                self._window_start = start
+                self._known = {s: n for s, n in self._known.items() if s[1] >= start}
+            known = self._known.get(slot, 0)
+        hits = known + (self._unsent.waiting(slot) or 0)
         return RateDecision(
             allowed=hits <= limit,
             limit=limit,
             remaining=max(0, limit - hits),
             reset_after=max(1, math.ceil(start + window - now)),
         )
+
+    def flush(self) -> int:
+        """Add the waiting hits to the shared counters now (tests, shutdown)."""
+        return self._unsent.flush()
+
+    def close(self) -> None:
+        self._unsent.close()
+
+    def _add_hits(self, hits: dict[tuple[str, int], int]) -> None:
+        with self.database.write() as conn:
+            totals = {slot: _increment(conn, slot[0], slot[1], n) for slot, n in hits.items()}
+            if any(totals[slot] == n for slot, n in hits.items()):  # a new window opened
+                oldest = min(start for _, start in hits) - KEEP_SECONDS
+                conn.execute(delete(rate_limits).where(rate_limits.c.window_start < oldest))
+        with self._lock:
+            self._known.update(totals)
 
 
 def _increment(conn: Connection, key: str, start: int, amount: int = 1) -> int:

@@ -25,6 +25,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
+from cep_core.domain.accounts import StaffUser
 from cep_core.domain.context import Role
 from cep_core.kit import Kit
 from cep_core.settings import SettingsError, token_digest
@@ -62,17 +63,21 @@ def check_tokens(kit: Kit) -> None:
             )
 
 
-def provide_client(request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -> ApiClient:
+async def provide_client(request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -> ApiClient:
     """The caller, from ``Authorization: Bearer <jeton>``; 401 in French otherwise.
 
-    Runs in a worker thread (it may read the database); the answer is kept for the request.
+    Kept for the request once known. A token this process resolved a moment ago, and a
+    configured token, are known without I/O: those requests never leave the event loop
+    here; the others ask the database in a worker thread.
     """
     state = request.scope.setdefault("state", {})
     if CLIENT_STATE_KEY in state:
         cached: ApiClient = state[CLIENT_STATE_KEY]
         return cached
-    client = _authenticate(request, kit)
-    decision = kit.limiter.hit_batched(
+    client = _known_client(request, kit)
+    if client is None:
+        client = await anyio.to_thread.run_sync(_authenticate, request, kit)
+    decision = kit.limiter.hit_batched(  # counted in memory, written off the request
         f"api:{client.operator}:{client.actor}", limit=API_LIMIT, window=API_WINDOW
     )
     if not decision.allowed:
@@ -85,6 +90,47 @@ def provide_client(request: Request[Any, Any, Any], kit: NamedDependency[Kit]) -
     return client
 
 
+def _known_client(request: Request[Any, Any, Any], kit: Kit) -> ApiClient | None:
+    """The client of a configured token or of a personal token resolved a moment ago; None
+    when the database (or a host authenticator, which may do I/O) must be asked."""
+    if (request.app.state.get(HOST_AUTHENTICATORS) or {}).get(id(kit)) is not None:
+        return None
+    token = _bearer(request)
+    configured = _configured_client(token, kit)
+    if configured is not None:
+        return configured
+    found = kit.accounts.known_token(token)
+    return None if found is None else _client_of(found[0])
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != BEARER_SCHEME or not token.strip():
+        raise NotAuthorizedException(
+            "Authentification requise : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+            headers={"WWW-Authenticate": 'Bearer realm="cep-kit"'},
+        )
+    return token.strip()
+
+
+def _configured_client(token: str, kit: Kit) -> ApiClient | None:
+    """The machine client of a token from ``CEP_API_TOKENS`` (compared in constant time)."""
+    digest = token_digest(token)
+    for known in kit.settings.api_tokens:
+        if hmac.compare_digest(known.digest, digest):
+            return ApiClient(operator=known.operator, actor=known.actor)
+    return None
+
+
+def _client_of(user: StaffUser) -> ApiClient:
+    if user.operator is None:
+        raise PermissionDeniedException(
+            "Les comptes d'administration de la plateforme n'ont pas accès aux dossiers."
+        )
+    return ApiClient(operator=user.operator, actor=user.id, role=Role(user.role), user_id=user.id)
+
+
 def _authenticate(request: Request[Any, Any, Any], kit: Kit) -> ApiClient:
     host = (request.app.state.get(HOST_AUTHENTICATORS) or {}).get(id(kit))
     if host is not None:
@@ -94,27 +140,13 @@ def _authenticate(request: Request[Any, Any, Any], kit: Kit) -> ApiClient:
                 raise TypeError("the host authenticator must return an ApiClient or None")
             kit.hooks.operator(vouched.operator)  # an operator that is not installed: refuse
             return vouched
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != BEARER_SCHEME or not token.strip():
-        raise NotAuthorizedException(
-            "Authentification requise : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
-            headers={"WWW-Authenticate": 'Bearer realm="cep-kit"'},
-        )
-    digest = token_digest(token.strip())
-    for known in kit.settings.api_tokens:
-        if hmac.compare_digest(known.digest, digest):
-            return ApiClient(operator=known.operator, actor=known.actor)
-    found = kit.accounts.resolve_token(token.strip())
+    token = _bearer(request)
+    configured = _configured_client(token, kit)
+    if configured is not None:
+        return configured
+    found = kit.accounts.resolve_token(token)
     if found is not None:
-        user, _ = found
-        if user.operator is None:
-            raise PermissionDeniedException(
-                "Les comptes d'administration de la plateforme n'ont pas accès aux dossiers."
-            )
-        return ApiClient(
-            operator=user.operator, actor=user.id, role=Role(user.role), user_id=user.id
-        )
+        return _client_of(found[0])
     raise NotAuthorizedException(
         "Jeton inconnu ou révoqué.",
         headers={"WWW-Authenticate": 'Bearer realm="cep-kit", error="invalid_token"'},
@@ -133,4 +165,4 @@ async def staff_or_token_guard(
         raise NotAuthorizedException("Authentification requise.")
     if await signed_in(connection, kit) is not None:
         return
-    await anyio.to_thread.run_sync(provide_client, connection, kit)
+    await provide_client(connection, kit)

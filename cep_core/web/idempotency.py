@@ -190,7 +190,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         kit = self.kit
-        client = await anyio.to_thread.run_sync(provide_client, request, kit)
+        client = await provide_client(request, kit)
         body = await request.body()
         target = scope["path"]
         if scope.get("query_string"):

@@ -86,7 +86,7 @@ class CepPlugin(InitPlugin):
             route_handlers=[api_router(), *kit.hooks.register_routes()],
             dependencies={
                 "kit": Provide(provide_kit, sync_to_thread=False),
-                "client": Provide(provide_client, sync_to_thread=True),
+                "client": Provide(provide_client),
             },
             exception_handlers=exception_handlers(),
             request_max_body_size=MAX_BODY_SIZE,

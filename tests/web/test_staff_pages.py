@@ -376,16 +376,51 @@ def test_the_api_is_rate_limited_per_client_with_ratelimit_headers(
 
 
 def test_batched_limits_are_shared_between_instances(kit: Kit, tmp_path: Path) -> None:
-    """Two limiters on one database (two app instances) overshoot by less than a batch."""
-    from cep_core.services.ratelimit import RateLimiter
+    """Two limiters on one database (two app instances): each counts its own hits at once and
+    the other's once they are written (within a second in service; here every 20 hits)."""
+    from sqlalchemy import select
 
-    first = RateLimiter(kit.database, clock=kit.clock)
-    second = RateLimiter(kit.database, clock=kit.clock)
+    from cep_core.services.ratelimit import RateLimiter
+    from cep_core.storage.tables import rate_limits
+
+    first = RateLimiter(kit.database, clock=kit.clock, max_delay=3600)
+    second = RateLimiter(kit.database, clock=kit.clock, max_delay=3600)
     allowed = 0
     for number in range(200):
         limiter = first if number % 2 else second
-        allowed += limiter.hit_batched("shared", limit=100, window=3600, batch=10).allowed
-    assert 100 <= allowed < 100 + 2 * 10
+        allowed += limiter.hit_batched("shared", limit=100, window=3600).allowed
+        if number % 20 == 19:
+            first.flush()
+            second.flush()
+    assert 100 <= allowed < 100 + 20  # the overshoot: what the other had not written yet
+    with kit.database.read() as conn:
+        assert conn.execute(select(rate_limits.c.hits)).scalar_one() == 200
+
+
+def test_batched_hits_are_written_off_the_callers_thread(kit: Kit) -> None:
+    """The caller never waits for a commit: the hits go in one write within `max_delay`."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from cep_core.services.ratelimit import RateLimiter
+    from cep_core.storage.tables import rate_limits
+
+    def stored() -> int:
+        with kit.database.read() as conn:
+            return int(
+                conn.execute(select(func.coalesce(func.sum(rate_limits.c.hits), 0))).scalar_one()
+            )
+
+    limiter = RateLimiter(kit.database, clock=kit.clock, max_delay=1.0)
+    decisions = [limiter.hit_batched(f"client-{n % 3}", limit=5, window=60) for n in range(18)]
+    assert stored() == 0  # nothing written by the calls themselves
+    assert [d.allowed for d in decisions] == [True] * 15 + [False] * 3
+    deadline = time.monotonic() + 5
+    while stored() < 18 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert stored() == 18
+    limiter.close()
 
 
 def test_an_operator_logo_is_served_from_its_plugin_package(

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 
-import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.datastructures import ResponseHeader
@@ -101,7 +100,7 @@ async def require_client(
     provider = connection.route_handler.resolve_dependencies()["kit"]
     kit: Kit = provider.dependency()
     assert isinstance(connection, Request)  # guards of HTTP routes receive the request
-    await anyio.to_thread.run_sync(provide_client, connection, kit)
+    await provide_client(connection, kit)
 
 
 def version_for_write(kit: Kit, client: ApiClient, case_id: str, if_match: str | None) -> int:
