@@ -19,8 +19,9 @@ import enum
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -98,6 +99,30 @@ def normalize_url(url: str) -> URL:
     )
 
 
+class WriteCompanion(Protocol):
+    """Rows that must commit with the next write of a unit of work, never apart from it."""
+
+    def before_commit(self, connection: Connection) -> None: ...
+
+
+_companion: ContextVar[WriteCompanion | None] = ContextVar("cep_write_companion", default=None)
+
+
+@contextmanager
+def accompanying_writes(companion: WriteCompanion) -> Iterator[None]:
+    """Within this block (and the worker threads it starts, which copy the context), every
+    `Database.write` calls ``companion.before_commit(connection)`` before committing.
+
+    The web layer's audit event of a change rides in the change's own transaction: one
+    durable commit per request instead of two, and never a change without its event.
+    """
+    token = _companion.set(companion)
+    try:
+        yield
+    finally:
+        _companion.reset(token)
+
+
 class Database:
     """The kit's database: build one per `Kit`, `upgrade()` it, then `read()` and `write()`.
 
@@ -129,6 +154,9 @@ class Database:
     def write(self) -> Iterator[Connection]:
         with self._write_engine.begin() as connection:
             yield connection
+            companion = _companion.get()
+            if companion is not None:  # its rows commit with this transaction, or not at all
+                companion.before_commit(connection)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -8,12 +8,13 @@ public download link, from `set_audit_subject`), and the outcome from the status
 route-table test fails when a route under cases, syntheses, requests or downloads declares
 nothing, so coverage does not depend on remembering.
 
-Reads (GET) go through `AuditJournal.defer` (batched, no commit of their own); every other
-method is written with `AuditJournal.record` before the answer leaves, so an acknowledged
-change always has its event. An anonymous request is journaled only when its handler
-names the record it touched (the public appointment form, a download link): one without
-credentials is sent to sign in and reads nothing (and anyone could fill the journal with
-those); a wrong bearer token is journaled as ``auth.token`` / ``denied``.
+Reads (GET, and a POST declared ``reads=True`` such as a search) go through
+`AuditJournal.defer` (batched, no commit of their own). A change's event commits with the
+change itself on the API (`Change`), else with `AuditJournal.record` before the answer
+leaves: an acknowledged change always has its event. An anonymous request is journaled
+only when its handler names the record it touched (the public appointment form, a download
+link): one without credentials is sent to sign in and reads nothing (and anyone could fill
+the journal with those); a wrong bearer token is journaled as ``auth.token`` / ``denied``.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ import msgspec
 from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import Connection
 
 from cep_core.kit import Kit
+from cep_core.storage.database import accompanying_writes
 from cep_core.storage.ids import is_id
 
 AUDIT_OPT: Final = "audit"
 SUBJECT_STATE_KEY: Final = "cep_audit_subject"
+CHANGE_STATE_KEY: Final = "cep_audit_change"
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -46,15 +50,21 @@ class AuditSpec(msgspec.Struct, frozen=True):
     action: str
     record_type: str
     param: str | None = None
+    reads: bool = False  # a POST that only reads (a search: the name stays out of the URL)
 
 
 # The path parameter holding the record id, by record type, unless the route says otherwise.
 DEFAULT_PARAMS: Final = {"case": "case_id", "request": "request_id"}
 
 
-def audited(action: str, record_type: str, *, param: str | None = None) -> Callable[[H], H]:
-    """Declare a route handler's audit action (put it above ``@get``/``@post``...)."""
-    spec = AuditSpec(action, record_type, param or DEFAULT_PARAMS.get(record_type))
+def audited(
+    action: str, record_type: str, *, param: str | None = None, reads: bool = False
+) -> Callable[[H], H]:
+    """Declare a route handler's audit action (put it above ``@get``/``@post``...).
+
+    ``reads=True`` for a POST that changes nothing: its event is batched like a GET's.
+    """
+    spec = AuditSpec(action, record_type, param or DEFAULT_PARAMS.get(record_type), reads)
 
     def declare(handler: H) -> H:
         opt = getattr(handler, "opt", None)
@@ -171,16 +181,26 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
+        change = None if _reads(scope, spec) else Change(self, scope, spec)
 
         async def send_after_journal(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start" and not started:
                 started = True
-                location = _header(message.get("headers") or (), b"location")
-                await self._journal(scope, spec, int(message["status"]), location)
+                status = int(message["status"])
+                if change is not None:
+                    change.armed = False  # later writes (idempotency's own) are not the change
+                if change is None or not change.written or status >= 400:
+                    location = _header(message.get("headers") or (), b"location")
+                    await self._journal(scope, spec, status, location)
             await send(message)
 
-        await self.app(scope, receive, send_after_journal)
+        if change is None:
+            await self.app(scope, receive, send_after_journal)
+            return
+        scope.setdefault("state", {})[CHANGE_STATE_KEY] = change
+        with accompanying_writes(change):
+            await self.app(scope, receive, send_after_journal)
 
     async def _journal(
         self, scope: Scope, spec: AuditSpec, status: int, location: str | None
@@ -210,9 +230,8 @@ class AuditMiddleware:
             return
         else:
             return  # nobody identified, and no record named: nothing was read or done
-        write = journal.defer if scope.get("method", "GET") in _SAFE_METHODS else None
-        if write is not None:
-            write(
+        if _reads(scope, spec):
+            journal.defer(
                 action=spec.action,
                 operator=operator,
                 actor=actor,
@@ -231,6 +250,54 @@ class AuditMiddleware:
                 outcome=outcome_of(status),
             )
         )
+
+
+class Change:
+    """The audit event of a change, committed with the handler's first write (one durable
+    commit instead of two, and never the change without its event).
+
+    Armed by `arm_change_event` once the caller is authenticated, right before the handler
+    runs, and disarmed when the answer starts: writes before (an idempotency claim) and after
+    (its stored answer) are not the change. Only for a record named by the path: a creation
+    learns its id from the answer and keeps the separate write. A change that fails after its
+    transaction committed is journaled a second time, with the failure.
+    """
+
+    def __init__(self, middleware: AuditMiddleware, scope: Scope, spec: AuditSpec) -> None:
+        self.middleware = middleware
+        self.scope = scope
+        self.spec = spec
+        self.armed = False
+        self.written = False
+
+    def before_commit(self, connection: Connection) -> None:
+        if not self.armed or self.written:
+            return
+        identity = _identity(self.scope)
+        record_id, _, _ = _subject(self.scope, self.spec)
+        if identity is None or record_id is None:
+            return
+        actor, operator = identity
+        self.middleware.kit.audit.record_in(
+            connection,
+            action=self.spec.action,
+            operator=operator,
+            actor=actor,
+            record_type=self.spec.record_type,
+            record_id=record_id,
+        )
+        self.written = True
+
+
+async def arm_change_event(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook of the API: the handler's first write carries the event."""
+    change = (request.scope.get("state") or {}).get(CHANGE_STATE_KEY)
+    if isinstance(change, Change):
+        change.armed = True
+
+
+def _reads(scope: Scope, spec: AuditSpec) -> bool:
+    return spec.reads or scope.get("method", "GET") in _SAFE_METHODS
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -337,3 +337,65 @@ def test_a_replayed_creation_is_journaled_with_the_case_it_created(world: World)
     created = [e for e in events(world.kit) if e["action"] == "case.create"]
     case_id = first.headers["location"].rsplit("/", 1)[-1]
     assert [(e["record_id"], e["actor"]) for e in created] == [(case_id, world.counsellor.id)] * 2
+
+
+def test_an_api_change_commits_once_with_its_event(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event of a change rides in the change's own transaction: one durable commit per
+    request, and no separate write that could be lost or fail on its own."""
+    from sqlalchemy import event
+
+    token, _ = world.kit.accounts.create_token(world.counsellor, name="essai")
+    api = TestClient(world.app, base_url=BASE_URL)
+    auth = {"authorization": f"Bearer {token}"}
+    etag = api.get(f"/api/v1/cases/{world.case_id}", headers=auth).headers["etag"]
+    world.kit.audit.flush()
+    # Statements of each committed write transaction (reads are rolled back).
+    running: dict[int, list[str]] = {}
+    committed: list[list[str]] = []
+
+    def statement(conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        running.setdefault(id(conn), []).append(sql.split("(")[0].strip().upper())
+
+    def commit(conn: Any) -> None:
+        committed.append(running.pop(id(conn), []))
+
+    engine = world.kit.database.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    event.listen(engine, "rollback", lambda conn: running.pop(id(conn), None))
+
+    def no_separate_write(**_: object) -> None:
+        raise AssertionError("the event of a change must not need a write of its own")
+
+    before = len(events(world.kit))
+    monkeypatch.setattr(world.kit.audit, "record", no_separate_write)
+    draft = {"data": {"request": "Changer de métier."}, "complete": False}
+    saved = api.put(
+        f"/api/v1/cases/{world.case_id}/steps/level1.record",
+        json=draft,
+        headers={**auth, "if-match": etag},
+    )
+    assert saved.status_code == 200, saved.text
+    changes = [t for t in committed if any(("CASES" in s or "AUDIT" in s) for s in t)]
+    assert len(changes) == 1  # the change and its event: one transaction, one commit
+    assert any(s.startswith("INSERT INTO AUDIT_EVENTS") for s in changes[0])
+    assert any(s.startswith("UPDATE CASES") for s in changes[0])
+    [change] = events(world.kit)[before:]
+    assert (change["action"], change["record_id"], change["actor"], change["outcome"]) == (
+        "case.update",
+        world.case_id,
+        world.counsellor.id,
+        "success",
+    )
+    # A refused change writes nothing of the case: its event is written on its own.
+    monkeypatch.undo()
+    stale = api.put(
+        f"/api/v1/cases/{world.case_id}/steps/level1.record",
+        json=draft,
+        headers={**auth, "if-match": etag},
+    )
+    assert stale.status_code == 412
+    [refused] = events(world.kit)[before + 1 :]
+    assert (refused["action"], refused["outcome"]) == ("case.update", "conflict")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Router
+from typing import Any
+
+from litestar import Request, Router
 
 from cep_core.web.api.audit import AuditController
 from cep_core.web.api.case_actions import CaseActionsController
@@ -12,6 +14,7 @@ from cep_core.web.api.funding import FundingController
 from cep_core.web.api.orientation import OrientationController
 from cep_core.web.api.requests import RequestController
 from cep_core.web.api.syntheses import SynthesisController
+from cep_core.web.audit import arm_change_event
 from cep_core.web.body import strict_json_body
 
 API_PREFIX = "/api/v1"
@@ -31,5 +34,12 @@ def api_router() -> Router:
             RequestController,
             AuditController,
         ],
-        before_request=strict_json_body,
+        before_request=before_api_request,
     )
+
+
+async def before_api_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse a body that does not fit strictly, then let the change's audit event ride in
+    the handler's first write (`cep_core.web.audit.Change`)."""
+    await strict_json_body(request)
+    await arm_change_event(request)

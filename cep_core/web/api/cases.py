@@ -242,7 +242,7 @@ class CaseController(Controller):
         )
         return CasePageOut.from_domain(page)
 
-    @audited("case.search", "case")
+    @audited("case.search", "case", reads=True)
     @post(
         "/search",
         sync_to_thread=True,

@@ -204,7 +204,7 @@ class CasesController(Controller):
             request, kit, pages, user, operator, filters, name=None, cursor=curseur
         )
 
-    @audited("case.search", "case")
+    @audited("case.search", "case", reads=True)
     @post("/recherche", name="cases-search", status_code=200)
     async def search(
         self,
