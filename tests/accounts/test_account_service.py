@@ -227,6 +227,59 @@ def test_tokens_resolve_until_revoked_or_expired_and_stay_in_their_operator(
         kit.accounts.create_token(user, name="", valid_days=30)
 
 
+def test_a_revocation_elsewhere_applies_within_the_token_cache_delay(
+    kit: Kit, clock: Clock
+) -> None:
+    """Another instance (or the CLI) revokes: this process keeps the resolved token at most
+    `TOKEN_CACHE_SECONDS`; a revocation or a disabled account in this process applies at once."""
+    from cep_core.services.accounts import TOKEN_CACHE_SECONDS, AccountService
+
+    user = counsellor(kit)
+    secret, token = kit.accounts.create_token(user, name="Robot", valid_days=30)
+    assert kit.accounts.known_token(secret) is None  # never resolved: the database is asked
+    assert kit.accounts.resolve_token(secret) is not None
+    found = kit.accounts.known_token(secret)
+    assert found is not None and found[0].id == user.id  # now without I/O
+    elsewhere = AccountService(kit.database, kit.settings, limiter=kit.limiter, clock=clock)
+    elsewhere.revoke_token(token.id, operator="apec")
+    assert elsewhere.resolve_token(secret) is None
+    clock.advance(seconds=TOKEN_CACHE_SECONDS - 1)
+    assert kit.accounts.resolve_token(secret) is not None  # the documented lag
+    clock.advance(seconds=1)
+    assert kit.accounts.known_token(secret) is None
+    assert kit.accounts.resolve_token(secret) is None
+    # In this process: at once.
+    second, _ = kit.accounts.create_token(user, name="Autre", valid_days=30)
+    assert kit.accounts.resolve_token(second) is not None
+    kit.accounts.set_active(user.id, False)
+    assert kit.accounts.known_token(second) is None
+    assert kit.accounts.resolve_token(second) is None
+
+
+def test_last_use_is_written_later_and_at_most_once_a_minute(kit: Kit, clock: Clock) -> None:
+    user = counsellor(kit)
+    secret, token = kit.accounts.create_token(user, name="Robot", valid_days=30)
+
+    def stored() -> datetime | None:
+        found = kit.accounts.get_token(token.id, operator="apec")
+        assert found is not None
+        return found.last_used_at
+
+    kit.accounts.resolve_token(secret)
+    assert stored() is None  # the request did not wait for a commit
+    kit.accounts.close()  # what the kit does on shutdown (and a timer within a second)
+    assert stored() == clock.now
+    first = clock.now
+    clock.advance(seconds=30)
+    kit.accounts.resolve_token(secret)
+    kit.accounts.close()
+    assert stored() == first
+    clock.advance(seconds=31)
+    kit.accounts.resolve_token(secret)
+    kit.accounts.close()
+    assert stored() == clock.now
+
+
 def test_demo_accounts_are_idempotent_and_get_demo_cases(tmp_path: Path) -> None:
     from cep_core.services.demo import DEMO_PASSWORD, seed_demo, seed_demo_accounts
 
