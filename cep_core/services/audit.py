@@ -151,7 +151,7 @@ class AuditJournal:
         *,
         clock: Clock = system_clock,
         retention_months: int = DEFAULT_RETENTION_MONTHS,
-        batch_size: int = 64,
+        batch_size: int = 256,
         max_delay: float = 1.0,
     ) -> None:
         self.database = database

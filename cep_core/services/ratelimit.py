@@ -51,7 +51,11 @@ class RateLimiter:
         # `hit_batched`: the hits of this process not yet added to the shared counters, and
         # what the shared counters said at the last write (this process's hits included).
         self._unsent: WriteBehind[tuple[str, int], int] = WriteBehind(
-            self._add_hits, name="rate-limits", merge=operator.add, max_delay=max_delay
+            self._add_hits,
+            name="rate-limits",
+            merge=operator.add,
+            max_delay=max_delay,
+            batch_size=2000,  # clients per write: one write a second, even with many clients
         )
         self._known: dict[tuple[str, int], int] = {}
         self._window_start = 0

@@ -1,14 +1,15 @@
-"""Writes taken off the request path: kept in memory, then written together by a timer thread.
+"""Writes taken off the request path: kept in memory, then written together by a background thread.
 
 For records whose synchronous write would cost more than the request itself, and whose loss in
 a crash costs little: the read events of the audit journal, the rate-limit counts of the API, a
-token's "last used" time. A durable commit waits for an fsync (about 4 ms on SQLite here, one
-writer at a time); one commit a second for all of them replaces one per request.
+token's "last used" time. Each durable commit waits for the disk and holds SQLite's single
+writer lock; one commit a second for all of them replaces one per request.
 
-Each record is written within ``max_delay`` seconds, sooner once ``batch_size`` are waiting. A
-failed write keeps the records for the next attempt (at most ``max_pending``, the oldest going
-first: memory must stay bounded when the database is gone for long). What is still waiting when
-the process is killed is lost; `close()` writes it on a clean shutdown.
+Each record is written within ``max_delay`` seconds, sooner once ``batch_size`` are waiting, by
+one thread that lives while records keep coming. A failed write keeps the records for the next
+attempt (at most ``max_pending``, the oldest going first: memory must stay bounded when the
+database is gone for long). What is still waiting when the process is killed is lost;
+`close()` writes it on a clean shutdown.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class WriteBehind(Generic[K, V]):
         self._pending: dict[K, V] = {}
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._full = threading.Event()
+        self._worker: threading.Thread | None = None
         self._closed = False
 
     def add(self, key: K, value: V) -> None:
@@ -59,12 +61,15 @@ class WriteBehind(Generic[K, V]):
         with self._lock:
             old = self._pending.get(key)
             self._pending[key] = value if old is None else self._merge(old, value)
-            full = len(self._pending) >= self.batch_size
-            if full and self._timer is not None and self._timer.interval > 0:
-                self._timer.cancel()
-                self._timer = None
-            if self._timer is None and not self._closed:
-                self._start_timer(0 if full else self.max_delay)
+            if len(self._pending) >= self.batch_size:
+                self._full.set()
+            if self._worker is None and not self._closed:
+                # One thread writes while records keep coming, and ends once idle: starting
+                # a thread per batch cost more than the batch's requests saved.
+                self._worker = threading.Thread(
+                    target=self._write_while_busy, name=f"cep-{self.name}", daemon=True
+                )
+                self._worker.start()
 
     def waiting(self, key: K) -> V | None:
         """What waits under `key` (for decisions that must count it)."""
@@ -77,9 +82,6 @@ class WriteBehind(Generic[K, V]):
         with self._flush_lock:
             with self._lock:
                 batch, self._pending = self._pending, {}
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
             if not batch:
                 return 0
             try:
@@ -106,17 +108,21 @@ class WriteBehind(Generic[K, V]):
                     del self._pending[key]
                 log.error("%s: %d queued records dropped (database unreachable)", self.name, excess)
 
-    def _start_timer(self, delay: float) -> None:
-        self._timer = threading.Timer(delay, self._flush_quietly)
-        self._timer.daemon = True
-        self._timer.name = f"cep-{self.name}"
-        self._timer.start()
-
-    def _flush_quietly(self) -> None:
-        try:
-            self.flush()
-        except Exception:  # a timer thread has nobody to raise to: log, and retry later
-            log.exception("%s: writing %d queued records failed", self.name, len(self._pending))
+    def _write_while_busy(self) -> None:
+        """Write every `max_delay` (a full batch at once); end after a round with nothing
+        to write. A failed write is retried at the next round."""
+        while True:
+            self._full.wait(self.max_delay)
+            self._full.clear()
+            written = self._flush_quietly()
             with self._lock:
-                if self._pending and self._timer is None and not self._closed:
-                    self._start_timer(self.max_delay)
+                if self._closed or (written == 0 and not self._pending):
+                    self._worker = None
+                    return
+
+    def _flush_quietly(self) -> int:
+        try:
+            return self.flush()
+        except Exception:  # a writer thread has nobody to raise to: log, and retry later
+            log.exception("%s: writing %d queued records failed", self.name, len(self._pending))
+            return 0

@@ -310,8 +310,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
+    # Straight to the driver: through `exec_driver_sql` the BEGIN of a case read cost more
+    # than its SELECTs (SQLAlchemy's statement pipeline, for a statement without results).
     immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    driver = connection.connection.dbapi_connection
+    assert driver is not None  # a connection being begun is checked out
+    driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _postgresql_engine(url: URL) -> Engine:
