@@ -221,8 +221,12 @@ class PluginRegistry:
     # -- lookup ----------------------------------------------------------------------------
 
     def operators(self) -> list[PluginRecord]:
-        found = [r for r in self.records.values() if r.info.kind is PluginKind.OPERATOR]
-        return sorted(found, key=lambda r: r.info.id)
+        # Asked on every orientation and case request: kept until a plugin comes or goes.
+        found = self._scoped_cache.get(("", "operators"))
+        if found is None:
+            records = [r for r in self.records.values() if r.info.kind is PluginKind.OPERATOR]
+            found = self._scoped_cache[("", "operators")] = sorted(records, key=lambda r: r.info.id)
+        return list(found)
 
     def operator(self, operator_id: str) -> PluginRecord:
         for record in self.records.values():

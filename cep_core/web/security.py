@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 # The API serves JSON only; pages to come (server-rendered, no CDN, no inline script) fit
@@ -34,6 +33,11 @@ SECURITY_HEADERS: Final[tuple[tuple[str, str], ...]] = (
 )
 
 
+_ENCODED: Final = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in SECURITY_HEADERS)
+_HANDLER_MAY_SET: Final = frozenset({b"cache-control", b"content-security-policy"})
+_REPLACED: Final = frozenset(name for name, _ in _ENCODED) - _HANDLER_MAY_SET
+
+
 def security_headers_hook(prefixes: Sequence[str] | None = None) -> BeforeMessageSendHookHandler:
     """A ``before_send`` hook setting `SECURITY_HEADERS` on every HTTP response.
 
@@ -47,10 +51,13 @@ def security_headers_hook(prefixes: Sequence[str] | None = None) -> BeforeMessag
             return
         if scoped is not None and not scope["path"].startswith(scoped):
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in SECURITY_HEADERS:
-            if name in ("cache-control", "content-security-policy") and name in headers:
-                continue  # a handler that chose its own caching keeps it
-            headers[name] = value
+        # One pass over the raw list (every answer goes through here): ours replace the same
+        # names, except a caching or content policy the handler chose itself.
+        headers = message.get("headers") or []
+        present = {bytes(name).lower() for name, _ in headers}
+        kept = [(n, v) for n, v in headers if bytes(n).lower() not in _REPLACED]
+        message["headers"] = kept + [
+            pair for pair in _ENCODED if not (pair[0] in _HANDLER_MAY_SET and pair[0] in present)
+        ]
 
     return add_security_headers
