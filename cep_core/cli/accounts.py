@@ -209,7 +209,7 @@ def users(args: argparse.Namespace) -> int:
 
 
 def tokens(args: argparse.Namespace) -> int:
-    from cep_core.services.accounts import AccountError
+    from cep_core.services.accounts import TOKEN_CACHE_SECONDS, AccountError
 
     kit = _open_kit()
     if kit is None:
@@ -264,6 +264,10 @@ def tokens(args: argparse.Namespace) -> int:
             _err(f"cep : aucun jeton « {args.token_id} »")
             return EXIT_FAILURE
         print(f"Jeton révoqué : {revoked.name} ({revoked.id}).")
+        _err(
+            f"Les serveurs en service le refusent au plus tard dans {TOKEN_CACHE_SECONDS} "
+            "secondes (ils gardent en mémoire les jetons vus à l'instant)."
+        )
         return EXIT_OK
     except AccountError as exc:
         _err(f"cep : {exc}")
