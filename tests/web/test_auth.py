@@ -27,15 +27,22 @@ def whoami(client: NamedDependency[ApiClient]) -> dict[str, str]:
 
 @pytest.fixture
 def make(fakes: SimpleNamespace):  # type: ignore[no-untyped-def]
+    kits: list[Kit] = []
+
     def build(tmp_path: Path, tokens: str) -> Kit:
         settings = Settings(data_dir=tmp_path, api_tokens=parse_api_tokens(tokens, "test"))
-        return Kit(
+        kit = Kit(
             [fakes.operator("alpha"), fakes.routes([whoami])],
             settings=settings,
             load_entrypoints=False,
         )
+        kit.database.upgrade()  # the API counts each client's requests in the database
+        kits.append(kit)
+        return kit
 
-    return build
+    yield build
+    for kit in kits:
+        kit.close()
 
 
 def test_valid_token_identifies_the_client(tmp_path: Path, make: Any) -> None:
