@@ -11,9 +11,9 @@ but they are exactly what the repositories write: the documents are real `Case` 
 `Beneficiary` Structs encoded by msgspec, cloned from templates made by the demo seeding
 (``seed_demo``: every installed operator, every stage — opened, level 1, level 2 with a
 funding plan, paused, closed, referred), with new ids, names, counsellors and dates;
-``search_name`` and ``beneficiary_words`` are computed by the same functions as the
-repository's. Journal lines (``case_events``) are not generated: lists and search do not
-read them.
+``search_name`` (on the person, its case and its word rows, as `index_name` keeps them)
+and ``beneficiary_words`` are computed by the same functions as the repository's. Journal
+lines (``case_events``) are not generated: lists and search do not read them.
 
 The spread follows reality (``/work/shared/domain.md``): France Travail holds most cases
 (60 %), the regional operators 20 %, Apec 8 %, the Missions locales 8 %, Cap emploi 4 %;
@@ -293,9 +293,10 @@ def _rows(
                 touched,
                 1,
                 _encoder.encode(case).decode(),
+                search_name,
             )
         )
-        words.extend((operator, word, person_id) for word in person_words)
+        words.extend((operator, word, person_id, search_name) for word in person_words)
         if len(rows) >= BATCH:
             yield people, rows, words
             people, rows, words = [], [], []
@@ -306,9 +307,9 @@ def _rows(
 _PEOPLE_COLUMNS = "id, operator, doc, created_at, updated_at, search_name"
 _CASE_COLUMNS = (
     "id, operator, beneficiary_id, status, level, counsellor_id, created_at, updated_at, "
-    "version, doc"
+    "version, doc, search_name"
 )
-_WORD_COLUMNS = "operator, word, beneficiary_id"
+_WORD_COLUMNS = "operator, word, beneficiary_id, search_name"
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -332,11 +333,11 @@ def _load_sqlite(
                 [(*p[:3], _sqlite_time(p[3]), _sqlite_time(p[4]), p[5]) for p in people],
             )
             connection.executemany(
-                f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(*r[:6], _sqlite_time(r[6]), _sqlite_time(r[7]), *r[8:]) for r in rows],
             )
             connection.executemany(
-                f"INSERT INTO beneficiary_words ({_WORD_COLUMNS}) VALUES (?, ?, ?)", words
+                f"INSERT INTO beneficiary_words ({_WORD_COLUMNS}) VALUES (?, ?, ?, ?)", words
             )
             connection.execute("COMMIT")
             done += len(rows)

@@ -96,7 +96,24 @@ def queries(counsellor: str, deep_cursor: str) -> list[Query]:
         Query("mine_name", "recherche « martin » dans mes dossiers",
               {"name": "martin", "counsellor_id": counsellor}, "POST",
               body={"name": "martin", "counsellor_id": counsellor}),
+        # The two worst cases at 1M (see EDGE_NOTE): just over and just under the threshold.
+        Query("name_edge_walk", "recherche « laurent » (pire parcours)", {"name": "laurent"},
+              "POST", body={"name": "laurent"}),
+        Query("name_edge_people", "recherche « simon » (pire tri)", {"name": "simon"},
+              "POST", body={"name": "simon"}),
     ]  # fmt: skip
+
+
+EDGE_NOTE = (
+    "à 1 M, « laurent » est porté par 1 031 personnes de France Travail, juste au-dessus de "
+    "`WORD_CANDIDATES_MAX` (1 000) : la recherche parcourt l'index de la liste, environ "
+    "30 000 entrées pour une page de 50 ; « simon », porté par 957 personnes, juste en "
+    "dessous : on lit les dossiers de ces 957 personnes (une descente d'index chacune) et "
+    "on les trie. Ces deux coûts bornent toute recherche d'un seul mot, quelle que soit "
+    "la fréquence du nom ; à plusieurs mots, ce sont les personnes portant tous les mots "
+    "qui comptent (« camille dubois » : 1 161 Dubois lus dans l'index des mots, dont une "
+    "soixantaine de Camille)."
+)
 
 
 # -- plans -----------------------------------------------------------------------------------
@@ -198,6 +215,19 @@ def deep_cursor(database: Database, size: int) -> str:
     return encode_keyset(row.updated_at, row.id)
 
 
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE the searched tables, as autovacuum does on a live base: index-only
+    scans (the name search's walk) read the table wherever the visibility map is not set,
+    and a freshly loaded base may not have it everywhere."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for table in ("beneficiaries", "cases", "beneficiary_words"):
+                connection.execute(text(f"VACUUM ANALYZE {table}"))
+    finally:
+        engine.dispose()
+
+
 def existing_base(url: str, size: int) -> generate.GeneratedBase | None:
     """What `generate` said about a base made by an earlier run (``--reuse``), if any."""
     database = Database(url)
@@ -248,6 +278,8 @@ def measure_base(
         base = generate.generate(url, size, progress=progress)
     else:
         progress(f"base existante réutilisée ({size} dossiers)")
+    if dialect == "postgresql":
+        vacuum(url)
     counsellor = base.busiest[OPERATOR]
     result: dict[str, Any] = {
         "dialect": dialect,
@@ -451,9 +483,9 @@ def markdown(
         "Pour lire le critère « plat » des recherches : à 10 000 dossiers, un nom rare ne "
         "renvoie que quelques dossiers (0 à 10, colonne `rows` de `scale-results.json`) et "
         "la page ne coûte presque rien à décoder ; à 1 M, la même recherche remplit une page "
-        "de 50. Le coût d'une recherche est borné par `WORD_CANDIDATES_MAX` (5 000 "
-        "candidats au plus), pas par la taille de la base : le pire cas est un nom porté par "
-        "un peu moins de 5 000 personnes de l'opérateur (« martin » à 1 M : 4 446).",
+        "de 50 (décoder 50 documents, souvent plus anciens et plus gros que ceux du haut de la "
+        "liste, et leurs 50 personnes coûte déjà quelques millisecondes). Les deux "
+        "dernières lignes sont les pires cas de la recherche à 1 M : " + EDGE_NOTE,
         "",
     ]
     largest = max(sizes)
@@ -475,22 +507,49 @@ def markdown(
 
 
 DESIGN = """\
-**Ce qui garde les listes plates** (migration 0011, `storage/repositories.py`) :
+**Ce qui garde les listes plates** (migrations 0011 et 0012, `storage/repositories.py`) :
 
 - chaque liste lit d'abord les identifiants de sa page dans un index seul (`LIMIT`, curseur
   par valeur de ligne `(updated_at, id) < (…)`, donc une page profonde coûte comme la
   première), puis les seuls dossiers de la page ; rien n'est compté (pas de `COUNT(*)`) ;
-- index : `(operator, updated_at, id)` pour la liste de l'opérateur, `(operator, status, …)`,
-  `(operator, counsellor_id, …)` et, nouveau, `(operator, counsellor_id, status, …)` pour
-  « mes dossiers » filtrés par statut ; `(operator, beneficiary_id, updated_at, id)` couvre
-  le tri des résultats d'une recherche ;
-- recherche par nom : table `beneficiary_words` (un mot du nom par ligne, clé
-  `(operator, word, beneficiary_id)`). Pour chaque mot saisi, on compte (au plus 5 000
-  entrées d'index lues) les personnes dont un mot commence ainsi ; s'il y en a moins de
-  5 000 pour le mot le plus rare, on part de ces personnes (index), sinon le mot est
-  fréquent et on parcourt la liste du plus récent au plus ancien en vérifiant le nom, ce
-  qui remplit vite une page. Ni trigrammes PostgreSQL ni FTS5 SQLite : la même table et
-  le même sens sur les deux bases.
+- index : `(operator, updated_at, id, search_name)` pour la liste de l'opérateur,
+  `(operator, status, …)`, `(operator, counsellor_id, updated_at, id, search_name)` et
+  `(operator, counsellor_id, status, …)` pour « mes dossiers » filtrés par statut ;
+  `(operator, beneficiary_id, updated_at, id)` trie les dossiers de quelques personnes.
+
+**Ce qui garde la recherche par nom plate** (migration 0012) : le nom normalisé de la
+personne (`search_name`) est recopié sur ses dossiers (`cases.search_name`, dernière
+colonne des deux index de liste) et sur chaque ligne de `beneficiary_words` (un mot du nom
+par ligne, index `(operator, word, beneficiary_id, search_name)`). Les copies sont tenues à
+jour dans la transaction qui change le nom (`BeneficiaryRepository.index_name` : ouverture
+du dossier, rectification RGPD, anonymisation, effacement — une personne anonymisée ou
+effacée n'a plus de copie et n'est plus trouvée). Une recherche :
+
+1. s'il y a plusieurs mots, compte pour chacun les entrées d'index de
+   `beneficiary_words` qui commencent ainsi (au plus 2 000 lues chacun, puis, si aucun
+   n'est sous 2 000, au plus `WORD_SCAN_MAX` = 20 000) et garde le plus rare ;
+2. compte dans la plage de ce mot (au plus 20 000 entrées, de l'index seul), en vérifiant
+   les autres mots sur la copie du nom, les personnes qui ont **tous** les mots ;
+3. s'il y en a moins de `WORD_CANDIDATES_MAX` = 1 000, la requête de la page relit cette
+   plage et ne lit que leurs dossiers (une descente d'index par personne, 1 000 au plus),
+   triés entre eux (seul un compte revient à Python, pas la liste des personnes) ;
+4. sinon le nom est courant (au moins 1 000 personnes de l'opérateur le portent) : on
+   parcourt l'index de la liste du plus récent au plus ancien en vérifiant la copie du
+   nom **dans l'index**, sans lire ni dossier ni personne ; une page de 50 est pleine
+   après environ 50 × (dossiers de l'opérateur) / 1 000 entrées au pire, 30 000 pour les
+   600 000 dossiers de France Travail à 1 M (quelques millisecondes : une entrée d'index
+   coûte 20 à 40 fois moins qu'une descente d'index, mesuré sur les deux bases).
+
+Le pire cas est donc borné par 1 000 descentes d'index (un nom porté par un peu moins de
+1 000 personnes) ou par un parcours d'environ 50 × N / 1 000 entrées d'index (un peu plus
+de 1 000 personnes), N étant le nombre de dossiers de l'opérateur : le seuil équilibre les
+deux à 1 M ; au-delà de quelques millions de dossiers par opérateur, il faudrait le
+relever. La recherche dans « mes dossiers » parcourt l'index du conseiller (quelques
+centaines à quelques milliers de dossiers), nom compris. Sur PostgreSQL, le test du nom
+s'écrit `strpos(' ' || search_name, ' mot') > 0` plutôt que `LIKE '% mot%'` : le
+planificateur croit qu'un `LIKE` à longue partie fixe ne trouve presque rien et
+préférerait trier tout l'opérateur plutôt que parcourir l'index. Ni trigrammes PostgreSQL
+ni FTS5 SQLite : les mêmes tables et le même sens sur les deux bases.
 
 **Sens de la recherche pour les utilisateurs** : chaque mot saisi doit être le **début
 d'un mot** du prénom ou du nom, sans accents, majuscules ni ponctuation (« mar » trouve
@@ -500,9 +559,12 @@ Martin, Marie et Marchand ; « gall » trouve Le Gall ; « nguyen » trouve N'Gu
 qu'aucun index ne sert : à un million de dossiers, chaque recherche relisait toutes les
 personnes de l'opérateur.
 
-**Limite connue** : un préfixe très court et très fréquent combiné à un autre mot rare
-pour lui (« ma le ») parcourt beaucoup de dossiers avant de remplir une page ; saisir un
-mot entier du nom suffit à l'éviter."""
+**Limite connue** : quand **chaque** mot saisi commence les mots de plus de 20 000
+personnes de l'opérateur (des prénoms très courants, des préfixes de deux lettres : « ma
+le ») et que ces mots vont rarement ensemble, la recherche parcourt la liste jusqu'à
+remplir la page, au pire toute la liste de l'opérateur ; saisir un mot entier du nom
+suffit à l'éviter. Un filtre de statut combiné à un nom courant (sans conseiller) lit
+aussi les dossiers un à un : l'index de statut ne porte pas le nom."""
 
 
 # -- main ------------------------------------------------------------------------------------

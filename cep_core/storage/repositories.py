@@ -14,7 +14,18 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Connection, FromClause, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+    true,
+    tuple_,
+)
 
 from cep_core.domain.case import (
     Beneficiary,
@@ -82,7 +93,8 @@ class BeneficiaryRepository(_Scoped):
         """Make name search see `search_name` (None: the person is no longer findable).
 
         Whoever changes ``beneficiaries.search_name`` (a rectified name, an anonymised
-        person) calls this in the same transaction: search looks the words up here first.
+        person) calls this in the same transaction: search reads the copies of the name
+        made here (the person's words, and their cases' ``search_name``), never the person.
         """
         self.connection.execute(
             beneficiary_words.delete().where(
@@ -92,10 +104,20 @@ class BeneficiaryRepository(_Scoped):
         )
         if search_name:
             self._insert_words(beneficiary_id, search_name)
+        self.connection.execute(
+            cases.update()
+            .where(cases.c.operator == self.operator, cases.c.beneficiary_id == beneficiary_id)
+            .values(search_name=search_name or None)
+        )
 
     def _insert_words(self, beneficiary_id: str, search_name: str) -> None:
         rows = [
-            {"operator": self.operator, "word": word, "beneficiary_id": beneficiary_id}
+            {
+                "operator": self.operator,
+                "word": word,
+                "beneficiary_id": beneficiary_id,
+                "search_name": search_name,
+            }
             for word in name_words(search_name)
         ]
         if rows:
@@ -103,9 +125,7 @@ class BeneficiaryRepository(_Scoped):
 
     def get(self, beneficiary_id: str) -> Beneficiary | None:
         doc = self.connection.execute(
-            select(beneficiaries.c.doc).where(
-                beneficiaries.c.id == beneficiary_id, beneficiaries.c.operator == self.operator
-            )
+            _GET_BENEFICIARY, {"b_id": beneficiary_id, "b_operator": self.operator}
         ).scalar_one_or_none()
         return None if doc is None else _beneficiary_decoder.decode(doc)
 
@@ -135,13 +155,20 @@ class BeneficiaryRepository(_Scoped):
 class CaseRepository(_Scoped):
     """Cases as JSON documents plus indexed columns; `version` guards concurrent edits."""
 
+    @property
+    def _dialect(self) -> str:
+        return self.connection.dialect.name
+
     def add(self, case: Case) -> None:
+        """Insert `case`, with a copy of its person's current ``search_name`` (name search)."""
         self._own(case.operator, "case")
-        self.connection.execute(cases.insert().values(**_case_row(case)))
+        self.connection.execute(
+            cases.insert().values(**_case_row(case), search_name=_person_search_name(case))
+        )
 
     def get(self, case_id: str) -> Case | None:
         row = self.connection.execute(
-            select(*_CASE_COLUMNS).where(cases.c.id == case_id, cases.c.operator == self.operator)
+            _GET_CASE, {"b_id": case_id, "b_operator": self.operator}
         ).one_or_none()
         return None if row is None else _case_from_row(row)
 
@@ -157,13 +184,8 @@ class CaseRepository(_Scoped):
         row = _case_row(stored)
         del row["id"], row["operator"], row["created_at"]
         result = self.connection.execute(
-            cases.update()
-            .where(
-                cases.c.id == case.id,
-                cases.c.operator == self.operator,
-                cases.c.version == case.version,
-            )
-            .values(**row)
+            _UPDATE_CASE,
+            {**row, "b_id": case.id, "b_operator": self.operator, "b_version": case.version},
         )
         if result.rowcount == 1:
             return stored
@@ -192,35 +214,35 @@ class CaseRepository(_Scoped):
 
         The cost must not grow with the base (a million cases): the page's ids come from an
         index alone (keyset range on the row value (updated_at, id), LIMIT), then only those
-        rows and their documents are read; nothing is counted. With a name, the rarest
-        term's words (`beneficiary_words`) give the candidates when they are few (fewer
-        than `WORD_CANDIDATES_MAX` people); a common term, or a search among one
-        counsellor's cases, instead walks the list index newest first, checking names: a
-        common name soon fills a page, and a counsellor has only a few hundred cases.
+        rows and their documents are read; nothing is counted. With a name, the people who
+        match every term come from the rarest term's words (`_name_people`, at most
+        `WORD_SCAN_MAX` index entries read); when fewer than `WORD_CANDIDATES_MAX`, only
+        their cases are looked up and sorted. Otherwise the name is common: the list index,
+        which carries the name, is walked newest first and a page fills after about
+        50 x (the operator's cases) / `WORD_CANDIDATES_MAX` entries at worst, without
+        reading a row. A search among one counsellor's cases (a few hundred) always walks.
         """
         page = _PAGE
         conditions = [
             page.c.operator == self.operator,
             *_filters(page, status, counsellor_id, beneficiary_id, level),
         ]
-        # One counsellor's cases are a few hundred: walking them beats any candidate list.
-        rare = self._rare_term(name_terms) if name_terms and counsellor_id is None else None
-        if name_terms and rare is None:
-            conditions.append(name_matches(page, name_terms))
         if after is not None:
             conditions.append(tuple_(page.c.updated_at, page.c.id) < after)
+        people = None
+        if name_terms and counsellor_id is None and beneficiary_id is None:
+            people = self._name_people(name_terms)
+        if name_terms and people is None:
+            conditions.append(name_matches(page, name_terms, self._dialect))
         candidates: Any = page
-        if rare is not None:
-            # Few candidates: fetched by person, sorted among themselves (a few thousand at
-            # most), in the database. MATERIALIZED, because with ORDER BY and LIMIT on the
-            # table itself SQLite's planner (no statistics) would rather walk the whole list
-            # index in order, checking each case against the candidates.
-            others = [term for term in name_terms if term != rare]
-            if others:  # the rare term is matched by its words; the others on the name
-                conditions.append(name_matches(page, others))
+        if people is not None:
+            # Few people: their cases fetched by person, sorted among themselves, in the
+            # database. MATERIALIZED, because with ORDER BY and LIMIT on the table itself
+            # SQLite's planner (no statistics) would rather walk the whole list index in
+            # order, checking each case against the candidates.
             candidates = (
                 select(page.c.updated_at, page.c.id)
-                .where(*conditions, page.c.beneficiary_id.in_(word_candidates(self.operator, rare)))
+                .where(*conditions, page.c.beneficiary_id.in_(people))
                 .cte("candidates")
                 .prefix_with("MATERIALIZED")
             )
@@ -240,28 +262,60 @@ class CaseRepository(_Scoped):
         found.sort(key=lambda case: (case.updated_at, case.id), reverse=True)
         return found
 
-    def _rare_term(self, name_terms: Sequence[str]) -> str | None:
-        """The term with the fewest matching words, if under `WORD_CANDIDATES_MAX`.
+    def _name_people(self, name_terms: Sequence[str]) -> Any | None:
+        """The ids of the people matching every term (a subquery), if they are fewer than
+        `WORD_CANDIDATES_MAX`.
 
-        One statement (one round trip) for all terms; each count reads at most that many
-        index entries, whatever the base size.
+        None when they are more (a common name: walking the list finds a page sooner), or
+        when every term begins the words of at least `WORD_SCAN_MAX` people (finding who
+        matches them all would read too many words). Reads the rarest term's index range
+        only, checking the other terms on the name each word row carries: at most
+        `WORD_SCAN_MAX` entries, whatever the base size. Only counts are sent back: the
+        page's statement reads the same range again (cheaper than shipping the ids).
         """
+        terms = list(dict.fromkeys(name_terms))
+        rarest = terms[0]
+        if len(terms) > 1:
+            # Usually one word is rare enough to be told apart after a few entries; reading
+            # up to `WORD_SCAN_MAX` entries of each word only when none is.
+            for cap in (min(2 * WORD_CANDIDATES_MAX, WORD_SCAN_MAX), WORD_SCAN_MAX):
+                count, rarest = self._rarest(terms, cap)
+                if count < cap:
+                    break
+            else:
+                return None
+        others = [term for term in terms if term != rarest]
+        conditions = _word_range(self.operator, rarest)
+        if others:  # checked on the whole name each word row carries
+            conditions.append(name_matches(beneficiary_words, others, self._dialect))
+        people = select(beneficiary_words.c.beneficiary_id).where(*conditions)
+        found = self.connection.execute(
+            select(func.count()).select_from(
+                people.order_by(beneficiary_words.c.word, beneficiary_words.c.beneficiary_id)
+                .limit(WORD_CANDIDATES_MAX)
+                .subquery()
+            )
+        ).scalar_one()
+        return people if found < WORD_CANDIDATES_MAX else None
+
+    def _rarest(self, terms: Sequence[str], cap: int) -> tuple[int, str]:
+        """The term with the fewest word entries, and that count, each counted up to `cap`
+        (one statement, one round trip)."""
         counts = [
             select(func.count())
             .select_from(
                 select(literal(1))
                 .select_from(beneficiary_words)
                 .where(*_word_range(self.operator, term))
-                .limit(WORD_CANDIDATES_MAX)
+                .order_by(beneficiary_words.c.word)  # the index's order: never a scan
+                .limit(cap)
                 .subquery()
             )
             .scalar_subquery()
-            for term in name_terms
+            for term in terms
         ]
         found = self.connection.execute(select(*counts)).one()
-        ranked = sorted((int(count), term) for count, term in zip(found, name_terms, strict=True))
-        count, term = ranked[0]
-        return term if count < WORD_CANDIDATES_MAX else None
+        return min(zip((int(count) for count in found), terms, strict=True))
 
     def count(
         self,
@@ -278,7 +332,7 @@ class CaseRepository(_Scoped):
             *_filters(cases, status, counsellor_id, beneficiary_id, level),
         ]
         if name_terms:
-            conditions.append(name_matches(cases, name_terms))
+            conditions.append(name_matches(cases, name_terms, self._dialect))
         return int(
             self.connection.execute(
                 select(func.count()).select_from(cases).where(*conditions)
@@ -306,9 +360,7 @@ class CaseEventRepository(_Scoped):
         serialises writers; the unique (case_id, seq) constraint is the last line of defence.
         """
         seq = self.connection.execute(
-            select(func.coalesce(func.max(case_events.c.seq), 0) + 1).where(
-                case_events.c.case_id == case_id, case_events.c.operator == self.operator
-            )
+            _NEXT_SEQ, {"b_case_id": case_id, "b_operator": self.operator}
         ).scalar_one()
         event = CaseEvent(
             id=new_id(),
@@ -323,18 +375,19 @@ class CaseEventRepository(_Scoped):
             reason=reason,
         )
         self.connection.execute(
-            case_events.insert().values(
-                id=event.id,
-                case_id=event.case_id,
-                operator=event.operator,
-                seq=event.seq,
-                at=event.at,
-                kind=event.kind,
-                actor=event.actor,
-                from_status=None if from_status is None else from_status.value,
-                to_status=None if to_status is None else to_status.value,
-                reason=event.reason,
-            )
+            _INSERT_EVENT,
+            {
+                "id": event.id,
+                "case_id": event.case_id,
+                "operator": event.operator,
+                "seq": event.seq,
+                "at": event.at,
+                "kind": event.kind,
+                "actor": event.actor,
+                "from_status": None if from_status is None else from_status.value,
+                "to_status": None if to_status is None else to_status.value,
+                "reason": event.reason,
+            },
         )
         return event
 
@@ -396,6 +449,26 @@ _CASE_COLUMNS = (
 )
 
 
+# The statements of every case read and write, built once: building one costs more than
+# running it (about 50 µs of SQLAlchemy per statement, against 30 µs to run it).
+_GET_CASE = select(*_CASE_COLUMNS).where(
+    cases.c.id == bindparam("b_id"), cases.c.operator == bindparam("b_operator")
+)
+_UPDATE_CASE = cases.update().where(
+    cases.c.id == bindparam("b_id"),
+    cases.c.operator == bindparam("b_operator"),
+    cases.c.version == bindparam("b_version"),
+)
+_NEXT_SEQ = select(func.coalesce(func.max(case_events.c.seq), 0) + 1).where(
+    case_events.c.case_id == bindparam("b_case_id"),
+    case_events.c.operator == bindparam("b_operator"),
+)
+_INSERT_EVENT = case_events.insert()
+_GET_BENEFICIARY = select(beneficiaries.c.doc).where(
+    beneficiaries.c.id == bindparam("b_id"), beneficiaries.c.operator == bindparam("b_operator")
+)
+
+
 def _case_row(case: Case) -> dict[str, Any]:
     return {
         "id": case.id,
@@ -445,9 +518,13 @@ def _filters(
 
 # -- name search -----------------------------------------------------------------------------
 
-WORD_CANDIDATES_MAX = 5000
-"""Above this many people with a word starting with the term, the term is "common": walking
-the list newest first finds a page sooner than sorting every candidate (see `find`)."""
+WORD_CANDIDATES_MAX = 1000
+"""From this many people matching a name, it is "common": walking the list index newest first
+(about 50 x cases / this many entries, read from the index alone) finds a page sooner than
+looking up and sorting every candidate's cases (one index probe per person; see `find`)."""
+
+WORD_SCAN_MAX = 20_000
+"""At most this many word entries are read to find the people matching every typed word."""
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -484,30 +561,32 @@ def _word_range(operator: str, term: str) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def word_candidates(operator: str, term: str) -> Any:
-    """The ids of `operator`'s people with a word starting with `term` (a subquery)."""
-    return select(beneficiary_words.c.beneficiary_id).where(*_word_range(operator, term))
+def name_matches(table: FromClause, name_terms: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """Each term begins a word of the ``search_name`` copy in `table` (cases or words).
 
-
-def name_matches(table: FromClause, name_terms: Sequence[str]) -> ColumnElement[bool]:
-    """The case's beneficiary has, for each term, a name word that starts with it.
-
-    Checked on the current ``search_name`` (``' ' || search_name LIKE '% term%'``): the
-    same rule as the words of `beneficiary_words`, read from the person's row. A scalar
-    subquery, not EXISTS: PostgreSQL turns EXISTS into a join and may then read every
-    person of the operator, where this walks the list index and stops at a full page.
+    ``' ' || search_name`` contains ``' ' || term``: the same rule as the word rows. The
+    list indexes carry the copy, so a walk newest first reads no row and no person; an
+    anonymised person's copy is NULL, which matches nothing. On PostgreSQL as ``strpos(…)
+    > 0``, not ``LIKE '% term%'``: the planner guesses a LIKE with a long fixed part almost
+    never matches and would then sort the whole operator rather than walk the index, where
+    an inequality gets its default third and the walk (a common name) is chosen.
     """
-    spaced = literal(" ") + beneficiaries.c.search_name
-    person_matches = (
-        select(literal(1))
+    spaced = literal(" ") + table.c.search_name
+    if dialect == "postgresql":
+        return and_(true(), *(func.strpos(spaced, f" {_checked(term)}") > 0 for term in name_terms))
+    return and_(true(), *(spaced.like(f"% {_checked(term)}%") for term in name_terms))
+
+
+def _person_search_name(case: Case) -> Any:
+    """The current ``search_name`` of `case`'s person (a scalar subquery)."""
+    return (
+        select(beneficiaries.c.search_name)
         .where(
-            beneficiaries.c.id == table.c.beneficiary_id,
-            beneficiaries.c.operator == table.c.operator,
-            *(spaced.like(f"% {_checked(term)}%") for term in name_terms),
+            beneficiaries.c.id == case.beneficiary_id,
+            beneficiaries.c.operator == case.operator,
         )
         .scalar_subquery()
     )
-    return func.coalesce(person_matches, 0) == 1
 
 
 _TERM = re.compile(r"^[0-9a-z]+$")

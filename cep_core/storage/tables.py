@@ -69,6 +69,9 @@ cases = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("doc", Text, nullable=False),
+    # Since 0012: the person's `beneficiaries.search_name`, copied so that a name search
+    # checks names inside the list indexes below (see `BeneficiaryRepository.index_name`).
+    Column("search_name", String(SEARCH_NAME_LENGTH), nullable=True),
     ForeignKeyConstraint(
         ["beneficiary_id", "operator"], ["beneficiaries.id", "beneficiaries.operator"]
     ),
@@ -76,9 +79,17 @@ cases = Table(
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("level IS NULL OR level IN (1, 2)", name="level_known"),
     # Listing: newest first, keyset on (updated_at, id), with or without one filter.
-    Index("ix_cases_operator_updated", "operator", "updated_at", "id"),
+    # search_name last (0012): a name search walks these two newest first from the index alone.
+    Index("ix_cases_operator_updated", "operator", "updated_at", "id", "search_name"),
     Index("ix_cases_operator_status", "operator", "status", "updated_at", "id"),
-    Index("ix_cases_operator_counsellor", "operator", "counsellor_id", "updated_at", "id"),
+    Index(
+        "ix_cases_operator_counsellor",
+        "operator",
+        "counsellor_id",
+        "updated_at",
+        "id",
+        "search_name",
+    ),
     Index("ix_cases_operator_level", "operator", "level", "updated_at", "id"),
     # (updated_at, id) too since 0011: a name search sorts its matches from the index alone.
     Index("ix_cases_operator_beneficiary", "operator", "beneficiary_id", "updated_at", "id"),
@@ -490,4 +501,17 @@ beneficiary_words = Table(
     # Deleting or re-indexing one person's words.
     Index("ix_beneficiary_words_beneficiary", "beneficiary_id"),
     sqlite_with_rowid=False,
+)
+
+# Name search without a probe per person (migration 0012). Each word row carries its person's
+# whole `search_name` (kept in step by `BeneficiaryRepository.index_name`), so the people
+# matching EVERY typed word are found by reading the rarest word's index range alone; the
+# cases also carry it (column above), so a common name is found by walking a list index.
+beneficiary_words.append_column(Column("search_name", String(SEARCH_NAME_LENGTH), nullable=True))
+Index(
+    "ix_beneficiary_words_names",
+    beneficiary_words.c.operator,
+    beneficiary_words.c.word,
+    beneficiary_words.c.beneficiary_id,
+    beneficiary_words.c.search_name,
 )
