@@ -127,7 +127,6 @@ def profile(
             "400",
             "--format",
             "raw",
-            "--nonblocking",
             "--gil",
             "--output",
             str(raw),
@@ -151,6 +150,7 @@ def plot(results: dict[str, Any]) -> str:
     figure = common.new_figure(8.0, 4.2)
     axes = figure.add_subplot(1, 1, 1)
     names = list(results)
+    labels = [CHART_LABELS[name] for name in names]
     order = [name for name, _ in LAYERS] + [WEB_LAYER, OTHER]
     left = [0.0] * len(names)
     colours = [
@@ -169,15 +169,20 @@ def plot(results: dict[str, Any]) -> str:
         shares = [results[name]["layers"].get(layer, 0.0) for name in names]
         if not any(shares):
             continue
-        axes.barh(names, shares, left=left, color=colour, label=layer)
+        axes.barh(labels, shares, left=left, color=colour, label=layer)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     axes.set_xlim(0, 100)
-    axes.set_xlabel("part des échantillons du serveur occupé (%)")
+    axes.set_xlabel("part des échantillons (fil qui tient le GIL), %")
     axes.set_title("Où passe le temps d'une requête (py-spy, cep serve, SQLite)")
     axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     return common.save_plot(figure, "profile-layers")
 
 
+CHART_LABELS = {
+    "orientation": "orientation",
+    "read": "lecture d'un dossier",
+    "write": "écriture d'une étape",
+}
 LABELS = {
     "orientation": "`POST /api/v1/orientation`",
     "read": "`GET /api/v1/cases/{id}`",
