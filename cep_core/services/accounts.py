@@ -454,41 +454,42 @@ class AccountService:
     def resolve_token(self, secret: str) -> tuple[StaffUser, AccessToken] | None:
         """The account and token behind `secret`, or None (unknown, revoked, expired, or the
         account disabled). Kept `TOKEN_CACHE_SECONDS` once found; expiry is checked each time."""
-        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
-            return None
-        key = digest(secret)
-        now = self.clock()
-        found = self._cached(key, now)
-        if found is None:
-            query = (
-                select(access_tokens, staff_users)
-                .join(staff_users, staff_users.c.id == access_tokens.c.user_id)
-                .where(access_tokens.c.digest == key)
-            )
-            with self.database.read() as conn:
-                row = conn.execute(query).mappings().first()
-            if row is None or not hmac.compare_digest(row["digest"], key) or not row["active"]:
-                return None
-            user_row = {name: row[name] for name in _USER_COLUMNS}
-            user_row["id"] = row["user_id"]
-            found = _user(user_row), _token(row)
-            self._remember(key, now, found)
-        user, token = found
-        if not token.usable(now):
-            return None
-        return user, self._used(key, token, now)
+        return self._resolve(secret, ask_database=True)
 
     def known_token(self, secret: str) -> tuple[StaffUser, AccessToken] | None:
         """`resolve_token` from memory only, without any I/O (the event loop may call it);
         None when the database must be asked."""
+        return self._resolve(secret, ask_database=False)
+
+    def _resolve(self, secret: str, *, ask_database: bool) -> tuple[StaffUser, AccessToken] | None:
         if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
             return None
         key = digest(secret)
         now = self.clock()
         found = self._cached(key, now)
+        if found is None and ask_database:
+            found = self._load_token(key)
+            if found is not None:
+                self._remember(key, now, found)
         if found is None or not found[1].usable(now):
             return None
-        return found[0], self._used(key, found[1], now)
+        user, token = found
+        return user, self._used(key, token, now)
+
+    def _load_token(self, key: str) -> tuple[StaffUser, AccessToken] | None:
+        """The token with digest `key` and its account, if the account is active."""
+        query = (
+            select(access_tokens, staff_users)
+            .join(staff_users, staff_users.c.id == access_tokens.c.user_id)
+            .where(access_tokens.c.digest == key)
+        )
+        with self.database.read() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None or not hmac.compare_digest(row["digest"], key) or not row["active"]:
+            return None
+        user_row = {name: row[name] for name in _USER_COLUMNS}
+        user_row["id"] = row["user_id"]
+        return _user(user_row), _token(row)
 
     def _cached(self, key: str, now: datetime) -> tuple[StaffUser, AccessToken] | None:
         with self._resolved_lock:

@@ -32,6 +32,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import Connection
 
 from cep_core.kit import Kit
+from cep_core.services.audit import AuditJournal
 from cep_core.storage.database import accompanying_writes
 from cep_core.storage.ids import is_id
 
@@ -181,7 +182,7 @@ class AuditMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
-        change = None if _reads(scope, spec) else Change(self, scope, spec)
+        change = None if _reads(scope, spec) else Change(self.kit.audit, scope, spec)
 
         async def send_after_journal(message: Message) -> None:
             nonlocal started
@@ -230,26 +231,18 @@ class AuditMiddleware:
             return
         else:
             return  # nobody identified, and no record named: nothing was read or done
+        event: dict[str, Any] = {
+            "action": spec.action,
+            "operator": operator,
+            "actor": actor,
+            "record_type": spec.record_type,
+            "record_id": record_id,
+            "outcome": outcome_of(status),
+        }
         if _reads(scope, spec):
-            journal.defer(
-                action=spec.action,
-                operator=operator,
-                actor=actor,
-                record_type=spec.record_type,
-                record_id=record_id,
-                outcome=outcome_of(status),
-            )
-            return
-        await anyio.to_thread.run_sync(
-            lambda: journal.record(
-                action=spec.action,
-                operator=operator,
-                actor=actor,
-                record_type=spec.record_type,
-                record_id=record_id,
-                outcome=outcome_of(status),
-            )
-        )
+            journal.defer(**event)
+        else:
+            await anyio.to_thread.run_sync(lambda: journal.record(**event))
 
 
 class Change:
@@ -263,8 +256,8 @@ class Change:
     transaction committed is journaled a second time, with the failure.
     """
 
-    def __init__(self, middleware: AuditMiddleware, scope: Scope, spec: AuditSpec) -> None:
-        self.middleware = middleware
+    def __init__(self, journal: AuditJournal, scope: Scope, spec: AuditSpec) -> None:
+        self.journal = journal
         self.scope = scope
         self.spec = spec
         self.armed = False
@@ -278,7 +271,7 @@ class Change:
         if identity is None or record_id is None:
             return
         actor, operator = identity
-        self.middleware.kit.audit.record_in(
+        self.journal.record_in(
             connection,
             action=self.spec.action,
             operator=operator,

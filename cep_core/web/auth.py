@@ -25,7 +25,7 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 
-from cep_core.domain.accounts import StaffUser
+from cep_core.domain.accounts import AccessToken, StaffUser
 from cep_core.domain.context import Role
 from cep_core.kit import Kit
 from cep_core.settings import SettingsError, token_digest
@@ -95,12 +95,7 @@ def _known_client(request: Request[Any, Any, Any], kit: Kit) -> ApiClient | None
     when the database (or a host authenticator, which may do I/O) must be asked."""
     if (request.app.state.get(HOST_AUTHENTICATORS) or {}).get(id(kit)) is not None:
         return None
-    token = _bearer(request)
-    configured = _configured_client(token, kit)
-    if configured is not None:
-        return configured
-    found = kit.accounts.known_token(token)
-    return None if found is None else _client_of(found[0])
+    return _token_client(_bearer(request), kit, kit.accounts.known_token)
 
 
 def _bearer(request: Request[Any, Any, Any]) -> str:
@@ -114,13 +109,19 @@ def _bearer(request: Request[Any, Any, Any]) -> str:
     return token.strip()
 
 
-def _configured_client(token: str, kit: Kit) -> ApiClient | None:
-    """The machine client of a token from ``CEP_API_TOKENS`` (compared in constant time)."""
+def _token_client(
+    token: str,
+    kit: Kit,
+    personal: Callable[[str], tuple[StaffUser, AccessToken] | None],
+) -> ApiClient | None:
+    """The client of a token from ``CEP_API_TOKENS`` (compared in constant time), else of
+    the personal access token `personal` finds; None when neither knows it."""
     digest = token_digest(token)
     for known in kit.settings.api_tokens:
         if hmac.compare_digest(known.digest, digest):
             return ApiClient(operator=known.operator, actor=known.actor)
-    return None
+    found = personal(token)
+    return None if found is None else _client_of(found[0])
 
 
 def _client_of(user: StaffUser) -> ApiClient:
@@ -140,13 +141,9 @@ def _authenticate(request: Request[Any, Any, Any], kit: Kit) -> ApiClient:
                 raise TypeError("the host authenticator must return an ApiClient or None")
             kit.hooks.operator(vouched.operator)  # an operator that is not installed: refuse
             return vouched
-    token = _bearer(request)
-    configured = _configured_client(token, kit)
-    if configured is not None:
-        return configured
-    found = kit.accounts.resolve_token(token)
-    if found is not None:
-        return _client_of(found[0])
+    client = _token_client(_bearer(request), kit, kit.accounts.resolve_token)
+    if client is not None:
+        return client
     raise NotAuthorizedException(
         "Jeton inconnu ou révoqué.",
         headers={"WWW-Authenticate": 'Bearer realm="cep-kit", error="invalid_token"'},
