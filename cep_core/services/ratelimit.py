@@ -1,7 +1,9 @@
 """Fixed-window rate limits kept in the database, so every app instance counts together (SEC-15).
 
 An in-memory counter per process would let an attacker multiply the limit by the number of
-instances; one upsert per hit is cheap next to a sign-in's password hash.
+instances. Sign-ins (`hit`) write one upsert per attempt, cheap next to a password hash; the
+API (`hit_batched`) counts in memory and adds its counts to the shared counters about once a
+second, off the request.
 """
 
 from __future__ import annotations
@@ -67,17 +69,9 @@ class RateLimiter:
         start = int(now // window) * window
         with self.database.write() as conn:
             hits = _increment(conn, key[:200], start)
-            if hits == 1:
-                conn.execute(
-                    delete(rate_limits).where(rate_limits.c.window_start < start - KEEP_SECONDS)
-                )
-        reset_after = max(1, math.ceil(start + window - now))
-        return RateDecision(
-            allowed=hits <= limit,
-            limit=limit,
-            remaining=max(0, limit - hits),
-            reset_after=reset_after,
-        )
+            if hits == 1:  # a new window opened
+                _forget_before(conn, start)
+        return _decision(hits, limit, start + window - now)
 
     def hit_batched(self, key: str, *, limit: int, window: int) -> RateDecision:
         """Like `hit`, without a write in the caller: the hit is counted here at once and
@@ -98,12 +92,7 @@ class RateLimiter:
                 self._known = {s: n for s, n in self._known.items() if s[1] >= start}
             known = self._known.get(slot, 0)
         hits = known + (self._unsent.waiting(slot) or 0)
-        return RateDecision(
-            allowed=hits <= limit,
-            limit=limit,
-            remaining=max(0, limit - hits),
-            reset_after=max(1, math.ceil(start + window - now)),
-        )
+        return _decision(hits, limit, start + window - now)
 
     def flush(self) -> int:
         """Add the waiting hits to the shared counters now (tests, shutdown)."""
@@ -116,10 +105,23 @@ class RateLimiter:
         with self.database.write() as conn:
             totals = {slot: _increment(conn, slot[0], slot[1], n) for slot, n in hits.items()}
             if any(totals[slot] == n for slot, n in hits.items()):  # a new window opened
-                oldest = min(start for _, start in hits) - KEEP_SECONDS
-                conn.execute(delete(rate_limits).where(rate_limits.c.window_start < oldest))
+                _forget_before(conn, min(start for _, start in hits))
         with self._lock:
             self._known.update(totals)
+
+
+def _decision(hits: int, limit: int, seconds_left: float) -> RateDecision:
+    return RateDecision(
+        allowed=hits <= limit,
+        limit=limit,
+        remaining=max(0, limit - hits),
+        reset_after=max(1, math.ceil(seconds_left)),
+    )
+
+
+def _forget_before(conn: Connection, start: int) -> None:
+    """Delete the counters of windows that ended long before `start` (`KEEP_SECONDS`)."""
+    conn.execute(delete(rate_limits).where(rate_limits.c.window_start < start - KEEP_SECONDS))
 
 
 def _increment(conn: Connection, key: str, start: int, amount: int = 1) -> int:
