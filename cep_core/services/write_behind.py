@@ -59,8 +59,7 @@ class WriteBehind(Generic[K, V]):
     def add(self, key: K, value: V) -> None:
         """Queue one record; never writes from the caller (it may be the event loop)."""
         with self._lock:
-            old = self._pending.get(key)
-            self._pending[key] = value if old is None else self._merge(old, value)
+            self._merge_into(self._pending, key, value)
             if len(self._pending) >= self.batch_size:
                 self._full.set()
             if self._worker is None and not self._closed:
@@ -99,14 +98,17 @@ class WriteBehind(Generic[K, V]):
     def _put_back(self, batch: dict[K, V]) -> None:
         with self._lock:
             for key, value in self._pending.items():  # newer ones merge over the failed batch
-                old = batch.get(key)
-                batch[key] = value if old is None else self._merge(old, value)
+                self._merge_into(batch, key, value)
             self._pending = batch
             excess = len(self._pending) - self.max_pending
             if excess > 0:
                 for key in list(self._pending)[:excess]:
                     del self._pending[key]
                 log.error("%s: %d queued records dropped (database unreachable)", self.name, excess)
+
+    def _merge_into(self, records: dict[K, V], key: K, value: V) -> None:
+        old = records.get(key)
+        records[key] = value if old is None else self._merge(old, value)
 
     def _write_while_busy(self) -> None:
         """Write every `max_delay` (a full batch at once); end after a round with nothing
