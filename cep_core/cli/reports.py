@@ -19,9 +19,6 @@ from typing import Any
 from cep_core.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from cep_core.cli.french_argparse import FrenchArgumentParser
 
-FORMATS = ("csv", "json")
-KINDS = ("activity", "paths")
-
 
 def add_parsers(commands: Any) -> None:
     report = commands.add_parser(
@@ -82,10 +79,14 @@ def report(args: argparse.Namespace) -> int:
     if start > end:
         _err(f"cep report : --from ({start.isoformat()}) est après --to ({end.isoformat()})")
         return EXIT_USAGE
-    if args.fmt not in FORMATS:
+    try:
+        fmt = ExportFormat(args.fmt)
+    except ValueError:
         _err(f"cep report : format inconnu : « {args.fmt} » (csv ou json)")
         return EXIT_USAGE
-    if args.kind not in KINDS:
+    try:
+        kind = ExportKind(args.kind)
+    except ValueError:
         _err(f"cep report : type d'export inconnu : « {args.kind} » (activity ou paths)")
         return EXIT_USAGE
     kit = _open_kit()
@@ -101,8 +102,8 @@ def report(args: argparse.Namespace) -> int:
             export = kit.reports.export(
                 operator,
                 Period(start=start, end=end),
-                kind=ExportKind(args.kind),
-                fmt=ExportFormat(args.fmt),
+                kind=kind,
+                fmt=fmt,
                 actor="cli",
                 progress=_progress(operator),
             )

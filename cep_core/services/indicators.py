@@ -54,6 +54,7 @@ from cep_core.domain.reporting import (
 from cep_core.domain.steps import LEVEL_TWO_PROJECT, PROJECT_OBJECTIVE_LABELS
 from cep_core.errors import UnknownOperator
 from cep_core.plugins import Hooks
+from cep_core.storage.case_joins import with_case
 from cep_core.storage.database import Database
 from cep_core.storage.tables import (
     case_events,
@@ -266,32 +267,29 @@ class IndicatorService:
             )
             for key, count in rows
         ]
-        points.sort(key=lambda p: (-(p.value or 0), p.label))
-        return None, points, sum(int(count) for _, count in rows)
+        return None, _ranked(points), sum(int(count) for _, count in rows)
 
     # -- measures --------------------------------------------------------------------------
 
     def _entries_by_month(self, conn: Connection, scope: Scope, period: Period) -> Result:
-        points = []
-        total = 0
-        for month in period.months():
-            start = max(month, period.start)
-            end = min((month + timedelta(days=32)).replace(day=1) - timedelta(days=1), period.end)
-            window = Period(start=start, end=end)
-            count = conn.execute(
-                select(func.count())
-                .select_from(cases)
-                .where(
-                    *self._scoped(scope),
-                    cases.c.created_at >= window.lower,
-                    cases.c.created_at < window.upper,
-                )
-            ).scalar_one()
-            total += count
-            points.append(
-                SeriesPoint(key=month.isoformat()[:7], label=month_label(month), value=count)
-            )
-        return None, points, total
+        """One statement for the whole period: a sum per month, with Paris-time bounds."""
+        months = period.months()
+        starts = [Period(start=month, end=month).lower for month in months]
+        created = cases.c.created_at
+        in_month = [
+            and_(created >= lo, created < hi)
+            for lo, hi in zip(starts, [*starts[1:], period.upper], strict=True)
+        ]
+        counts = conn.execute(
+            select(
+                *(func.coalesce(func.sum(case((month, 1), else_=0)), 0) for month in in_month)
+            ).where(*self._entered(scope, period))
+        ).one()
+        points = [
+            SeriesPoint(key=month.isoformat()[:7], label=month_label(month), value=int(n))
+            for month, n in zip(months, counts, strict=True)
+        ]
+        return None, points, sum(int(n) for n in counts)
 
     def _entries_by_level(self, conn: Connection, scope: Scope, period: Period) -> Result:
         query = (
@@ -304,25 +302,25 @@ class IndicatorService:
     def _entries_by_counsellor(self, conn: Connection, scope: Scope, period: Period) -> Result:
         """By counsellor: their name; a case nobody holds, or held by an id with no account
         (imported data, a deleted account), is shown as such."""
+        name = case(
+            (cases.c.counsellor_id.is_(None), UNASSIGNED),
+            else_=func.coalesce(staff_users.c.display_name, NO_ACCOUNT),
+        )
         query = (
-            select(cases.c.counsellor_id, func.count())
-            .where(*self._entered(scope, period))
-            .group_by(cases.c.counsellor_id)
-        )
-        names = dict(
-            conn.execute(
-                select(staff_users.c.id, staff_users.c.display_name).where(
-                    staff_users.c.operator == scope.operator
+            select(name, func.count())
+            .select_from(
+                cases.outerjoin(
+                    staff_users,
+                    and_(
+                        staff_users.c.id == cases.c.counsellor_id,
+                        staff_users.c.operator == cases.c.operator,
+                    ),
                 )
-            ).all()
+            )
+            .where(*self._entered(scope, period))
+            .group_by(name)
         )
-        counts: dict[str, int] = {}
-        for counsellor, count in conn.execute(query).all():
-            label = UNASSIGNED if counsellor is None else names.get(counsellor, NO_ACCOUNT)
-            counts[label] = counts.get(label, 0) + int(count)
-        points = [SeriesPoint(key=label, label=label, value=n) for label, n in counts.items()]
-        points.sort(key=lambda p: (-(p.value or 0), p.label))
-        return None, points, sum(counts.values())
+        return self._counted(conn, query)
 
     def _entries_by_agency(self, conn: Connection, scope: Scope, period: Period) -> Result:
         agency = func.coalesce(staff_agencies.c.agency, NO_AGENCY)
@@ -434,15 +432,7 @@ class IndicatorService:
         target = json_text(self._database.dialect, cases.c.doc, "referral", "target_operator")
         query = (
             select(target, func.count())
-            .select_from(
-                cases.join(
-                    case_events,
-                    and_(
-                        case_events.c.case_id == cases.c.id,
-                        case_events.c.operator == cases.c.operator,
-                    ),
-                )
-            )
+            .select_from(with_case(case_events))
             .where(
                 *self._scoped(scope),
                 case_events.c.to_status == CaseStatus.REFERRED.value,
@@ -491,11 +481,12 @@ class IndicatorService:
             .where(*self._entered(scope, period), cases.c.level == 2, status != "refused")
             .group_by(funder)
         ).all()
-        points = [
-            SeriesPoint(key=str(key), label=str(name or key), value=int(cents or 0) / 100)
-            for key, name, cents in rows
-        ]
-        points.sort(key=lambda p: (-(p.value or 0), p.label))
+        points = _ranked(
+            [
+                SeriesPoint(key=str(key), label=str(name or key), value=int(cents or 0) / 100)
+                for key, name, cents in rows
+            ]
+        )
         return sum(p.value or 0 for p in points), points, len(points)
 
     def _answers(self, scope: Scope, period: Period, kind: SurveyKind) -> list[Any]:
@@ -506,19 +497,10 @@ class IndicatorService:
             *self._scoped(scope),
         ]
 
-    def _answers_from(self) -> Any:
-        return survey_answers.join(
-            cases,
-            and_(
-                cases.c.id == survey_answers.c.case_id,
-                cases.c.operator == survey_answers.c.operator,
-            ),
-        )
-
     def _satisfaction_mean(self, conn: Connection, scope: Scope, period: Period) -> Result:
         mean, count = conn.execute(
             select(func.avg(survey_answers.c.satisfaction), func.count())
-            .select_from(self._answers_from())
+            .select_from(with_case(survey_answers))
             .where(*self._answers(scope, period, SurveyKind.SATISFACTION))
         ).one()
         return (round(float(mean), 2) if mean is not None else None), [], int(count)
@@ -529,7 +511,7 @@ class IndicatorService:
                 func.coalesce(func.sum(case((survey_answers.c.satisfaction >= 4, 1), else_=0)), 0),
                 func.count(),
             )
-            .select_from(self._answers_from())
+            .select_from(with_case(survey_answers))
             .where(*self._answers(scope, period, SurveyKind.SATISFACTION))
         ).one()
         return _share(int(satisfied), int(count)), [], int(count)
@@ -537,13 +519,6 @@ class IndicatorService:
     def _response_rate(
         self, conn: Connection, scope: Scope, period: Period, kind: SurveyKind
     ) -> Result:
-        invitations = survey_invitations.join(
-            cases,
-            and_(
-                cases.c.id == survey_invitations.c.case_id,
-                cases.c.operator == survey_invitations.c.operator,
-            ),
-        )
         sent, answered = conn.execute(
             select(
                 func.count(),
@@ -551,7 +526,7 @@ class IndicatorService:
                     func.sum(case((survey_invitations.c.answered_at.is_not(None), 1), else_=0)), 0
                 ),
             )
-            .select_from(invitations)
+            .select_from(with_case(survey_invitations))
             .where(
                 *self._scoped(scope),
                 survey_invitations.c.kind == kind.value,
@@ -570,7 +545,7 @@ class IndicatorService:
     def _follow_up_results(self, conn: Connection, scope: Scope, period: Period) -> Result:
         query = (
             select(survey_answers.c.situation, func.count())
-            .select_from(self._answers_from())
+            .select_from(with_case(survey_answers))
             .where(*self._answers(scope, period, SurveyKind.FOLLOW_UP))
             .group_by(survey_answers.c.situation)
         )
@@ -590,6 +565,11 @@ class IndicatorService:
 
 
 Result = tuple[float | None, list[SeriesPoint], int]
+
+
+def _ranked(points: list[SeriesPoint]) -> list[SeriesPoint]:
+    """Largest first, then by label: the order of every bar chart."""
+    return sorted(points, key=lambda p: (-(p.value or 0), p.label))
 
 
 def _share(part: int, whole: int) -> float | None:

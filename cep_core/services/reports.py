@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import msgspec
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from cep_core.clock import PARIS, Clock, today_in_france
 from cep_core.domain.case import CaseStatus
@@ -37,6 +37,7 @@ from cep_core.domain.rules import add_months
 from cep_core.domain.steps import LEVEL_TWO_PROJECT
 from cep_core.services.indicators import Period
 from cep_core.services.pseudonymisation import Pseudonymiser, suppress_small_cells
+from cep_core.storage.case_joins import with_case
 from cep_core.storage.database import Database
 from cep_core.storage.ids import new_id
 from cep_core.storage.tables import case_events, cases, report_exports, survey_answers
@@ -267,13 +268,7 @@ class ReportService:
             moves: dict[str, dict[str, datetime]] = {}
             for case_id, to_status, at in conn.execute(
                 select(case_events.c.case_id, case_events.c.to_status, case_events.c.at)
-                .join(
-                    cases,
-                    and_(
-                        cases.c.id == case_events.c.case_id,
-                        cases.c.operator == case_events.c.operator,
-                    ),
-                )
+                .select_from(with_case(case_events))
                 .where(*window, case_events.c.kind == "transition")
                 .order_by(case_events.c.seq)
             ):
@@ -286,13 +281,7 @@ class ReportService:
                     survey_answers.c.satisfaction,
                     survey_answers.c.situation,
                 )
-                .join(
-                    cases,
-                    and_(
-                        cases.c.id == survey_answers.c.case_id,
-                        cases.c.operator == survey_answers.c.operator,
-                    ),
-                )
+                .select_from(with_case(survey_answers))
                 .where(*window)
                 .order_by(survey_answers.c.answered_at)
             ):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, select, update
 
 from cep_core.clock import PARIS, Clock, today_in_france
 from cep_core.domain.case import CaseStatus
@@ -41,16 +41,17 @@ from cep_core.mail.message import OutgoingMail, build_message, encode
 from cep_core.mail.outbox import enqueue
 from cep_core.mail.rendering import MailTemplates
 from cep_core.plugins import Hooks
-from cep_core.services.download_links import secret_digest
+from cep_core.services.download_links import SECRET_BYTES, LinkState, secret_digest
 from cep_core.services.notifications import mail_domain
 from cep_core.settings import Settings
+from cep_core.storage.case_joins import with_case
 from cep_core.storage.database import Database
 from cep_core.storage.ids import new_id
 from cep_core.storage.repositories import BeneficiaryRepository
 from cep_core.storage.tables import case_events, cases, survey_answers, survey_invitations
 
 SURVEY_PATH = "/questionnaire"
-SECRET_BYTES = 32
+# token_urlsafe(SECRET_BYTES), as for the download links.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 # Level ends older than this are not surveyed any more (a job that was off for a long time
 # does not mail people about an accompaniment they finished a year ago).
@@ -66,16 +67,10 @@ class InvitationStatus(enum.StrEnum):
     SKIPPED = "skipped"  # no e-mail address: nobody to ask
 
 
-class SurveyState(enum.StrEnum):
-    VALID = "valid"
-    EXPIRED = "expired"
-    USED = "used"
-
-
 class SurveyLink(msgspec.Struct, frozen=True, kw_only=True):
     """What a link is, seen without spending it."""
 
-    state: SurveyState
+    state: LinkState
     operator: str
     kind: SurveyKind
     level: int
@@ -130,13 +125,7 @@ class SurveyService:
                     cases.c.level,
                     cases.c.doc,
                 )
-                .join(
-                    cases,
-                    and_(
-                        cases.c.id == case_events.c.case_id,
-                        cases.c.operator == case_events.c.operator,
-                    ),
-                )
+                .select_from(with_case(case_events))
                 .where(
                     case_events.c.kind == "transition",
                     case_events.c.to_status.in_([s.value for s in _ENDS]),
@@ -209,13 +198,7 @@ class SurveyService:
         with self._database.write() as conn:
             row = conn.execute(
                 select(survey_invitations, cases.c.beneficiary_id)
-                .join(
-                    cases,
-                    and_(
-                        cases.c.id == survey_invitations.c.case_id,
-                        cases.c.operator == survey_invitations.c.operator,
-                    ),
-                )
+                .select_from(with_case(survey_invitations))
                 .where(
                     survey_invitations.c.id == invitation_id,
                     survey_invitations.c.status == InvitationStatus.SCHEDULED.value,
@@ -278,11 +261,11 @@ class SurveyService:
         if row is None or row.expires_at is None:
             return None
         if row.status == InvitationStatus.ANSWERED.value:
-            state = SurveyState.USED
+            state = LinkState.USED
         elif row.expires_at <= self._now():
-            state = SurveyState.EXPIRED
+            state = LinkState.EXPIRED
         else:
-            state = SurveyState.VALID
+            state = LinkState.VALID
         return SurveyLink(
             state=state,
             operator=row.operator,

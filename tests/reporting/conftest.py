@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from msgspec import inspect as mi
 from sqlalchemy import select
 
 from cep_apec import hooks as apec
-from cep_core import CloseReason, ReferralReason, SessionChannel, Situation, Status
+from cep_core import CloseReason, FormChannel, ReferralReason, SessionChannel, Situation, Status
 from cep_core.domain.accounts import StaffUser
 from cep_core.domain.context import Role
 from cep_core.domain.reporting import SatisfactionAnswer
@@ -49,6 +48,7 @@ from cep_core.services.cases import (
 )
 from cep_core.settings import Settings
 from cep_core.storage.tables import mail_outbox
+from cep_core.testing import minimal_answers
 from cep_regional import hooks as regional
 
 PASSWORD = "une phrase de passe solide"
@@ -85,36 +85,6 @@ def project(objective: str) -> dict[str, Any]:
         "strategies": ["Formation courte certifiante"],
         "rome_code": "M1302",
     }
-
-
-def minimal(info: Any, today: date) -> Any:
-    """The smallest answer a type accepts (the operator's own steps)."""
-    if isinstance(info, type):
-        info = mi.type_info(info)
-    if isinstance(info, mi.Metadata):
-        return minimal(info.type, today)
-    if isinstance(info, mi.UnionType):
-        if any(isinstance(t, mi.NoneType) for t in info.types):
-            return None
-        return minimal(info.types[0], today)
-    if isinstance(info, mi.StrType):
-        return "Réponse"[: info.max_length or 7].ljust(info.min_length or 0, "x")
-    if isinstance(info, mi.BoolType):
-        return True
-    if isinstance(info, mi.IntType):
-        low = info.ge if info.ge is not None else 0
-        return max(low, 1) if info.le is None or info.le >= 1 else low
-    if isinstance(info, mi.EnumType):
-        return next(iter(info.cls)).value
-    if isinstance(info, mi.LiteralType):
-        return info.values[0]
-    if isinstance(info, mi.DateType):
-        return today.isoformat()
-    if isinstance(info, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
-        return [minimal(info.item_type, today) for _ in range(info.min_length or 0)]
-    if isinstance(info, mi.StructType):
-        return {f.encode_name: minimal(f.type, today) for f in info.fields if f.required}
-    raise AssertionError(f"no minimal answer for {info!r}")
 
 
 def at(day: str, hour: int = 9) -> datetime:
@@ -216,6 +186,8 @@ def build_world(kit: Kit, now: list[datetime]) -> World:
     svc = kit.cases
     c1, c2 = world.counsellors["c1"].id, world.counsellors["c2"].id
 
+    intake = svc.intake_form("apec", FormChannel.COUNSELLOR)
+
     def open_case(key: str, day: str, counsellor: str, email: str | None) -> tuple[str, int]:
         world.move(day)
         case = svc.open_case(
@@ -229,9 +201,7 @@ def build_world(kit: Kit, now: list[datetime]) -> World:
             SITUATION,
             counsellor_id=counsellor,
             actor=counsellor,
-            intake=minimal(svc.intake_form("apec", _counsellor_channel()).input, now[0].date())
-            if svc.intake_form("apec", _counsellor_channel())
-            else None,
+            intake=minimal_answers(intake.input, now[0].date()) if intake else None,
         )
         world.cases[key] = case.id
         return case.id, case.version
@@ -255,7 +225,7 @@ def build_world(kit: Kit, now: list[datetime]) -> World:
         for step in svc.step_definitions("apec", case_id):
             if step.required and not svc.get_case("apec", case_id).step_completed(step.id):
                 data = overrides.get(step.id) or CORE.get(step.id)
-                data = data or minimal(step.input, now[0].date())
+                data = data or minimal_answers(step.input, now[0].date())
                 version = svc.save_step(
                     "apec", case_id, step.id, data, complete=True, expected_version=version
                 ).case.version
@@ -318,12 +288,6 @@ def build_world(kit: Kit, now: list[datetime]) -> World:
     return world
 
 
-def _counsellor_channel() -> Any:
-    from cep_core import FormChannel
-
-    return FormChannel.COUNSELLOR
-
-
 @dataclass
 class Template:
     folder: Path
@@ -367,3 +331,13 @@ def built_world(database_url: str, tmp_path: Path) -> Iterator[World]:
     kit = reporting_kit(tmp_path, database_url, now)
     yield build_world(kit, now)
     kit.close()
+
+
+@pytest.fixture
+def cli_env(world, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The world, with ``cep`` pointed at its database (the CLI opens its own kit)."""
+    monkeypatch.setenv("CEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CEP_DATABASE_URL", world.kit.settings.effective_database_url)
+    monkeypatch.setenv("CEP_PSEUDONYMISATION_KEY", "une clé de pseudonymisation de test")
+    monkeypatch.setenv("CEP_PLUGINS", "apec,regional")
+    return world

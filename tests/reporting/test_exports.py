@@ -142,15 +142,6 @@ def test_the_five_month_warning(world) -> None:
     assert reports.status("regional").overdue  # one operator's export is not another's
 
 
-@pytest.fixture
-def cli_env(world, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.setenv("CEP_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("CEP_DATABASE_URL", world.kit.settings.effective_database_url)
-    monkeypatch.setenv("CEP_PSEUDONYMISATION_KEY", "une clé de pseudonymisation de test")
-    monkeypatch.setenv("CEP_PLUGINS", "apec,regional")
-    return world
-
-
 def test_cep_report_writes_the_file(cli_env, tmp_path: Path, capsys) -> None:
     target = tmp_path / "parcours.json"
     code = main(

@@ -37,9 +37,10 @@ from cep_core.domain.reporting import (
 )
 from cep_core.domain.rules import add_months
 from cep_core.kit import Kit
+from cep_core.services.download_links import LinkState
 from cep_core.services.indicators import AGENCY_MAX_LENGTH, Period, Scope, UnknownStaff
 from cep_core.services.reports import ExportFormat, ExportKind
-from cep_core.services.surveys import SURVEY_PATH, SurveyState
+from cep_core.services.surveys import SURVEY_PATH
 from cep_core.web.charts import bar_chart, format_number, line_chart
 from cep_core.web.pages.common import FormData, FormError, blocking, current_staff, read_form
 from cep_core.web.pages.rendering import Pages, see_other
@@ -250,11 +251,11 @@ class DashboardController(Controller):
 # -- the person's questionnaire --------------------------------------------------------------
 
 GONE: Final = {
-    SurveyState.EXPIRED: (
+    LinkState.EXPIRED: (
         "Ce questionnaire a expiré",
         "Le délai pour répondre est dépassé. Merci de l'attention que vous nous portez.",
     ),
-    SurveyState.USED: (
+    LinkState.USED: (
         "Vous avez déjà répondu",
         "Ce questionnaire a déjà reçu une réponse : merci pour votre participation.",
     ),
@@ -327,7 +328,7 @@ class SurveyController(Controller):
         pages: NamedDependency[Pages],
     ) -> Response[Any]:
         link = await blocking(kit.surveys.peek, secret)
-        if link is None or link.state is not SurveyState.VALID:
+        if link is None or link.state is not LinkState.VALID:
             return await _gone(request, pages, None if link is None else link.state)
         return await _form(request, pages, secret, link.kind, link.operator, {}, [])
 
@@ -340,7 +341,7 @@ class SurveyController(Controller):
         pages: NamedDependency[Pages],
     ) -> Response[Any]:
         link = await blocking(kit.surveys.peek, secret)
-        if link is None or link.state is not SurveyState.VALID:
+        if link is None or link.state is not LinkState.VALID:
             return await _gone(request, pages, None if link is None else link.state)
         form = await read_form(request)
         answer, errors = _parse(link.kind, form)
@@ -392,7 +393,7 @@ async def _form(
 
 
 async def _gone(
-    request: Request[Any, Any, Any], pages: Pages, state: SurveyState | None
+    request: Request[Any, Any, Any], pages: Pages, state: LinkState | None
 ) -> Response[Any]:
     title, message = GONE.get(state, UNKNOWN) if state is not None else UNKNOWN
     return await pages.render(
