@@ -176,8 +176,9 @@ def _export(kit: Kit, args: argparse.Namespace) -> int:
 def _erase(kit: Kit, args: argparse.Namespace) -> int:
     from cep_core.services.gdpr import ACTION_LABELS
 
-    kit.gdpr.select(args.operator, args.beneficiary_id)  # unknown person: exit 2 before asking
     if not args.yes:
+        # Unknown person: exit 2 before asking (with --yes, `erase` itself says so).
+        kit.gdpr.select(args.operator, args.beneficiary_id)
         if not sys.stdin.isatty():
             _err("cep : confirmation requise : relancez avec --yes, ou dans un terminal")
             return EXIT_USAGE

@@ -27,6 +27,7 @@ from cep_core.domain.requests import (
     ContactDetails,
     Identity,
 )
+from cep_core.domain.rules.calendar import add_months as calendar_add_months
 from cep_core.domain.situation import Situation, age_on
 
 # The CNIL's reference framework for employment-support files ("référentiel relatif aux
@@ -86,11 +87,10 @@ class RetentionPolicy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """`moment` plus whole calendar months (31 January + 1 month = 28/29 February)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    """`moment` plus whole calendar months (31 January + 1 month = 28/29 February), time of
+    day and zone kept: the calendar rule of `cep_core.domain.rules.calendar`, on a datetime."""
+    day = calendar_add_months(moment.date(), months)
+    return moment.replace(year=day.year, month=day.month, day=day.day)
 
 
 def last_contact(case: Case, event_times: Iterable[datetime] = ()) -> datetime:

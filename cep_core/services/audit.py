@@ -18,14 +18,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, update
 
 from cep_core.clock import Clock, system_clock
 from cep_core.domain.audit import OUTCOME_LABELS
+from cep_core.domain.retention import add_months
 from cep_core.services.keyset import decode_keyset, encode_keyset
 from cep_core.services.write_behind import WriteBehind
 from cep_core.storage.database import Database
@@ -108,12 +109,7 @@ def retention_problem(months: int, override: str | None) -> str | None:
 
 def months_before(moment: datetime, months: int) -> datetime:
     """`moment` minus calendar `months` (the day clamped to the shorter month's end)."""
-    index = moment.year * 12 + (moment.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    next_first = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=moment.tzinfo)
-    last_day = (next_first - timedelta(days=1)).day
-    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+    return add_months(moment, -months)
 
 
 def _check(
@@ -269,6 +265,10 @@ class AuditJournal:
         """Events strictly older than this are past the retention."""
         return months_before(now.astimezone(UTC), self.retention_months)
 
+    def expired(self, now: datetime) -> ColumnElement[bool]:
+        """The events `purge` deletes (``cep purge --dry-run`` counts the same ones)."""
+        return audit_events.c.at < self.cutoff(now)
+
     def purge(self, now: datetime) -> int:
         """Delete the events older than the retention; returns how many went.
 
@@ -280,7 +280,7 @@ class AuditJournal:
         horizon = audit_purge_horizon.c
         with self.database.write() as conn:
             conn.execute(update(audit_purge_horizon).where(horizon.id == 1).values(horizon=cutoff))
-            count = conn.execute(delete(audit_events).where(audit_events.c.at < cutoff)).rowcount
+            count = conn.execute(delete(audit_events).where(self.expired(now))).rowcount
             conn.execute(update(audit_purge_horizon).where(horizon.id == 1).values(horizon=None))
         return int(count or 0)
 

@@ -250,10 +250,9 @@ def linked_tables(metadata_tables: Iterable[Table] | None = None) -> list[Table]
     linked: list[Table] = []
     names: set[str] = set()
     for table in ordered:
-        by_key = any(fk.referred_table.name in names for fk in table.foreign_key_constraints)
         by_column = any(name in table.c for name in LINK_COLUMNS)
         special = table.name in ("beneficiaries", MAIL_TABLE, REPLAY_TABLE)
-        if special or by_key or by_column:
+        if special or _has_link_key(table, names) or by_column:
             linked.append(table)
             names.add(table.name)
     # Tables linked only by a loose id column go last: they may name any record selected.
@@ -298,6 +297,14 @@ def select_person(connection: Connection, operator: str, beneficiary_id: str) ->
         connection, operator, {beneficiary_id, *_ids(rows, "cases"), *_ids(rows, "syntheses")}
     )
     return Selection(operator=operator, beneficiary_id=beneficiary_id, rows=rows)
+
+
+def _select_known(connection: Connection, operator: str, beneficiary_id: str) -> Selection:
+    """`select_person`, or `BeneficiaryNotFound` when the operator has no such person."""
+    selection = select_person(connection, operator, beneficiary_id)
+    if not selection.rows.get("beneficiaries"):
+        raise BeneficiaryNotFound(beneficiary_id)
+    return selection
 
 
 def _conditions(
@@ -438,6 +445,11 @@ def export_document(selection: Selection, *, generated_at: datetime) -> dict[str
     }
 
 
+def export_json(document: Mapping[str, Any]) -> bytes:
+    """The export file's bytes (UTF-8, indented: a person may read it too)."""
+    return json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
 # -- erasure and anonymisation --------------------------------------------------------------
 
 _case_decoder = msgspec.json.Decoder(Case)
@@ -446,55 +458,67 @@ _request_decoder = msgspec.json.Decoder(AppointmentRequest)
 _encoder = msgspec.json.Encoder()
 
 
-def _anonymise_beneficiaries(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
-    table = tables.beneficiaries
+def _rewrite_docs(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    anonymised: Callable[[str], Any],
+    now: datetime,
+    **values: Any,
+) -> int:
+    """Replace each row's document by `anonymised` of it and stamp ``anonymised_at`` (the
+    first time only), with the table's own extra `values`."""
     for row in rows:
-        person = anonymised_beneficiary(_person_decoder.decode(row["doc"]))
         conn.execute(
             update(table)
             .where(table.c.id == row["id"], table.c.operator == row["operator"])
             .values(
-                doc=_encoder.encode(person).decode(),
-                search_name=None,  # no longer findable by name
-                updated_at=now,
+                doc=_encoder.encode(anonymised(row["doc"])).decode(),
                 anonymised_at=row["anonymised_at"] or now,
+                **values,
             )
         )
-        BeneficiaryRepository(conn, row["operator"]).index_name(row["id"], None)
     return len(rows)
+
+
+def _anonymise_beneficiaries(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
+    count = _rewrite_docs(
+        conn,
+        tables.beneficiaries,
+        rows,
+        lambda doc: anonymised_beneficiary(_person_decoder.decode(doc)),
+        now,
+        search_name=None,  # no longer findable by name
+        updated_at=now,
+    )
+    for row in rows:
+        BeneficiaryRepository(conn, row["operator"]).index_name(row["id"], None)
+    return count
 
 
 def _anonymise_cases(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
     """The case document loses its content; ``updated_at`` stays (indicators date by it)."""
     table = tables.cases
-    for row in rows:
-        case = anonymised_case(_case_decoder.decode(row["doc"]))
-        conn.execute(
-            update(table)
-            .where(table.c.id == row["id"], table.c.operator == row["operator"])
-            .values(
-                doc=_encoder.encode(case).decode(),
-                version=table.c.version + 1,
-                anonymised_at=row["anonymised_at"] or now,
-            )
-        )
-    return len(rows)
+    return _rewrite_docs(
+        conn,
+        table,
+        rows,
+        lambda doc: anonymised_case(_case_decoder.decode(doc)),
+        now,
+        version=table.c.version + 1,
+    )
 
 
 def anonymise_request_rows(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
     table = tables.appointment_requests
-    for row in rows:
-        request = anonymised_request(_request_decoder.decode(row["doc"]))
-        conn.execute(
-            update(table)
-            .where(table.c.id == row["id"], table.c.operator == row["operator"])
-            .values(
-                doc=_encoder.encode(request).decode(),
-                version=table.c.version + 1,
-                anonymised_at=row["anonymised_at"] or now,
-            )
-        )
-    return len(rows)
+    return _rewrite_docs(
+        conn,
+        table,
+        rows,
+        lambda doc: anonymised_request(_request_decoder.decode(doc)),
+        now,
+        version=table.c.version + 1,
+    )
 
 
 def _anonymise_rectifications(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> int:
@@ -586,10 +610,7 @@ class GdprService:
         (another operator's person is "not found" too: their existence is not revealed)."""
         self._check(operator, beneficiary_id)
         with self._database.read() as connection:
-            selection = select_person(connection, operator, beneficiary_id)
-        if not selection.rows.get("beneficiaries"):
-            raise BeneficiaryNotFound(beneficiary_id)
-        return selection
+            return _select_known(connection, operator, beneficiary_id)
 
     def export(self, operator: str, beneficiary_id: str) -> Export:
         """The JSON export and its readable PDF (art. 15 and 20)."""
@@ -600,8 +621,7 @@ class GdprService:
         document = export_document(selection, generated_at=now)
         operator_name = self._operator_name(operator, now.date())
         pdf = render_export(document, operator_name=operator_name)
-        encoded = json.dumps(document, ensure_ascii=False, indent=2).encode()
-        return Export(document=document, json=encoded, pdf=pdf)
+        return Export(document=document, json=export_json(document), pdf=pdf)
 
     def _operator_name(self, operator: str, on: date) -> str:
         return self._hooks.operator(operator).label(on)
@@ -611,9 +631,7 @@ class GdprService:
         self._check(operator, beneficiary_id)
         now = self._now()
         with self._database.write() as connection:
-            selection = select_person(connection, operator, beneficiary_id)
-            if not selection.rows.get("beneficiaries"):
-                raise BeneficiaryNotFound(beneficiary_id)
+            selection = _select_known(connection, operator, beneficiary_id)
             outcomes = apply_policy(connection, selection, erase=True, now=now)
         return ErasureReport(
             beneficiary_id=beneficiary_id, operator=operator, at=now, outcomes=tuple(outcomes)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import msgspec
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import ColumnElement, Connection, delete, select, update
 
 from cep_core.clock import Clock, system_clock
 from cep_core.storage.database import Database
@@ -192,12 +192,15 @@ class IdempotencyService:
                 )
             )
 
+    @staticmethod
+    def expired(now: datetime) -> ColumnElement[bool]:
+        """The keys `purge` deletes (``cep purge --dry-run`` counts the same ones)."""
+        return idempotency_keys.c.expires_at <= now
+
     def purge(self, now: datetime) -> int:
         """Delete the keys past their retention (``cep purge``); returns how many."""
         with self.database.write() as conn:
-            result = conn.execute(
-                delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now)
-            )
+            result = conn.execute(delete(idempotency_keys).where(self.expired(now)))
             return int(result.rowcount)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import ColumnElement, Connection, Table, delete, func, or_, select
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 _case_decoder = msgspec.json.Decoder(Case)
 # A month is at least 28 days: rows changed after this cannot be due (cheap prefilter).
 _MIN_MONTH = timedelta(days=28)
+# People whose cases are checked together by `due_people`.
+_BATCH = 500
 
 
 class JobResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,7 +70,11 @@ class RetentionService:
     # -- people ---------------------------------------------------------------------------
 
     def due_people(self, operator: str, now: datetime) -> list[str]:
-        """Ids of the operator's people whose file is past its retention period."""
+        """Ids of the operator's people whose file is past its retention period.
+
+        Candidates (no case changed since the prefilter) are checked `_BATCH` people at a
+        time: their cases in one statement, their journal's latest lines in another.
+        """
         policy = self.policy(operator)
         prefilter = now - policy.months * _MIN_MONTH
         b, c, e = tables.beneficiaries, tables.cases, tables.case_events
@@ -82,28 +88,30 @@ class RetentionService:
                 .having(func.max(c.c.updated_at) <= prefilter)
                 .order_by(c.c.beneficiary_id)
             ).scalars()
-            for person in list(candidates):
+            people = [str(person) for person in candidates]
+            for start in range(0, len(people), _BATCH):
+                batch = people[start : start + _BATCH]
+                mine = (c.c.operator == operator) & c.c.beneficiary_id.in_(batch)
                 rows = conn.execute(
-                    select(c.c.id, c.c.doc, c.c.updated_at).where(
-                        c.c.operator == operator, c.c.beneficiary_id == person
-                    )
+                    select(c.c.id, c.c.beneficiary_id, c.c.doc, c.c.updated_at).where(mine)
                 ).all()
                 events = dict(
                     conn.execute(
                         select(e.c.case_id, func.max(e.c.at))
-                        .where(e.c.operator == operator, e.c.case_id.in_([r.id for r in rows]))
+                        .join(c, (c.c.id == e.c.case_id) & (c.c.operator == e.c.operator))
+                        .where(mine)
                         .group_by(e.c.case_id)
                     ).all()
                 )
-                latest = max(
-                    last_contact(
+                latest: dict[str, datetime] = {}
+                for row in rows:
+                    contact = last_contact(
                         _case_decoder.decode(row.doc),
                         [t for t in (row.updated_at, events.get(row.id)) if t is not None],
                     )
-                    for row in rows
-                )
-                if is_due(latest, policy, now):
-                    due.append(str(person))
+                    person = str(row.beneficiary_id)
+                    latest[person] = max(contact, latest.get(person, contact))
+                due.extend(p for p in batch if is_due(latest[p], policy, now))
         return due
 
     def anonymise_person(self, operator: str, beneficiary_id: str, now: datetime) -> Selection:
@@ -115,30 +123,28 @@ class RetentionService:
 
     # -- requests without a case ----------------------------------------------------------
 
-    def _due_requests(self, conn: Connection, operator: str, now: datetime) -> list[str]:
+    def _due_requests(self, conn: Connection, operator: str, now: datetime) -> list[dict[str, Any]]:
+        """The operator's requests without a case past their period, whole rows: the
+        anonymisation needs their documents, so they are read once."""
         policy = self.policy(operator)
         r = tables.appointment_requests
         rows = conn.execute(
-            select(r.c.id, r.c.updated_at).where(
+            select(r).where(
                 r.c.operator == operator,
                 r.c.case_id.is_(None),
                 r.c.anonymised_at.is_(None),
                 r.c.updated_at <= now - policy.months * _MIN_MONTH,
             )
-        ).all()
-        return [str(row.id) for row in rows if is_due(row.updated_at, policy, now)]
+        )
+        return [dict(row._mapping) for row in rows if is_due(row.updated_at, policy, now)]
 
     def _requests(self, now: datetime, *, dry_run: bool) -> int:
-        r = tables.appointment_requests
         count = 0
         for operator in self._operators():
             with self._kit.database.write() as conn:
-                ids = self._due_requests(conn, operator, now)
-                count += len(ids)
-                if ids and not dry_run:
-                    rows = [
-                        dict(row._mapping) for row in conn.execute(select(r).where(r.c.id.in_(ids)))
-                    ]
+                rows = self._due_requests(conn, operator, now)
+                count += len(rows)
+                if rows and not dry_run:
                     anonymise_request_rows(conn, rows, now)
         return count
 
@@ -176,53 +182,36 @@ class RetentionService:
         )
         return self._delete(outbox, condition, dry_run=dry_run)
 
+    def _count(self, table: Table, condition: ColumnElement[bool]) -> int:
+        """What a job would delete (``--dry-run``)."""
+        with self._kit.database.read() as conn:
+            return int(
+                conn.execute(select(func.count()).select_from(table).where(condition)).scalar_one()
+            )
+
     def _delete(self, table: Table, condition: ColumnElement[bool], *, dry_run: bool) -> int:
+        if dry_run:
+            return self._count(table, condition)
         with self._kit.database.write() as conn:
-            if dry_run:
-                return int(
-                    conn.execute(
-                        select(func.count()).select_from(table).where(condition)
-                    ).scalar_one()
-                )
             return int(conn.execute(delete(table).where(condition)).rowcount or 0)
 
     def _sessions(self, now: datetime, *, dry_run: bool) -> int:
         if not dry_run:
             return self._kit.accounts.purge_sessions()
+        # The condition of `AccountService.purge_sessions`, restated to count.
         s = tables.staff_sessions
         idle = now - timedelta(minutes=self._kit.settings.session_idle_minutes)
-        with self._kit.database.read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(s)
-                    .where((s.c.expires_at <= now) | (s.c.last_seen_at <= idle))
-                ).scalar_one()
-            )
+        return self._count(s, (s.c.expires_at <= now) | (s.c.last_seen_at <= idle))
 
     def _audit(self, now: datetime, *, dry_run: bool) -> int:
         if not dry_run:
             return self._kit.audit.purge(now)
-        events = tables.metadata.tables["audit_events"]
-        with self._kit.database.read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count())
-                    .select_from(events)
-                    .where(events.c.at < self._kit.audit.cutoff(now))
-                ).scalar_one()
-            )
+        return self._count(tables.audit_events, self._kit.audit.expired(now))
 
     def _idempotency(self, now: datetime, *, dry_run: bool) -> int:
         if not dry_run:
             return self._kit.idempotency.purge(now)
-        keys = tables.metadata.tables["idempotency_keys"]
-        with self._kit.database.read() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(keys).where(keys.c.expires_at <= now)
-                ).scalar_one()
-            )
+        return self._count(tables.idempotency_keys, self._kit.idempotency.expired(now))
 
     def jobs(
         self, now: datetime, *, dry_run: bool, progress: Callable[[str], None]

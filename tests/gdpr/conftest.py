@@ -7,13 +7,14 @@ appointment request, a pending e-mail, audit events, survey answers, a rectifica
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import msgspec
 import pytest
+from request_helpers import START, FakeClock
 from sqlalchemy import insert
 
 from cep_core import (
@@ -62,20 +63,8 @@ from cep_core.storage.requests import RequestRepository
 from cep_core.storage.syntheses import SynthesisRepository
 
 OPERATORS = ("op_a", "op_b")
-START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET_NOTE = "Note confidentielle : conflit avec sa manageuse"
 FREE_TEXT = "Devenir ébéniste à Quimper"
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Intake(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -80,3 +80,34 @@ def test_managers_export_and_erase_a_person_of_their_operator_only(kit: Kit) -> 
     assert ("gdpr.erase", "success") in actions and ("gdpr.export", "success") in actions
     assert ("gdpr.view", "not_found") in actions  # the other operator's manager
     assert ("gdpr.erase", "invalid") in actions  # not confirmed
+
+
+def test_another_operators_manager_gets_404_on_every_action_and_it_is_journaled(
+    kit: Kit,
+) -> None:
+    """The PDF export and the erasure answer an unknown person as the page does: 404,
+    journaled ``not_found``, nothing erased."""
+    person = seed_person(kit, "apec")
+    url = f"/espace/personnes/{person.beneficiary_id}/donnees"
+    with page_client(create_app(kit)) as stranger:
+        sign_in(stranger, make_staff(kit, operator="regional", role="manager", email="r@x.fr"))
+        token = csrf_from(stranger.get("/espace").text)
+        assert stranger.get(f"{url}/export.pdf").status_code == 404
+        erased = stranger.post(
+            f"{url}/effacer",
+            data={"_csrf": token, "confirmation": "oui"},
+            follow_redirects=False,
+        )
+        assert erased.status_code == 404
+        assert "introuvable" in unescape(erased.text).casefold()
+    assert count(kit, "syntheses", operator="apec") == 4
+    kit.audit.flush()
+    events = tables.metadata.tables["audit_events"]
+    with kit.database.read() as conn:
+        actions = conn.execute(
+            select(events.c.action, events.c.outcome, events.c.operator).where(
+                events.c.record_id == person.beneficiary_id
+            )
+        ).all()
+    assert ("gdpr.export", "not_found", "regional") in actions
+    assert ("gdpr.erase", "not_found", "regional") in actions

@@ -173,3 +173,61 @@ def test_a_failing_job_is_reported_and_the_others_still_run(
     assert [r.name for r in failed] == ["audit"] and "indisponible" in (failed[0].error or "")
     assert {r.name: r.count for r in done}["download_links"] == 2
     assert new_id()  # ids still work after the failure (no transaction left open)
+
+
+def test_a_dry_run_counts_what_the_purges_then_delete_and_changes_nothing(
+    kit: Kit, clock: FakeClock
+) -> None:
+    """``cep purge --dry-run`` counts with each service's own condition (`expired`): the
+    audit journal's and the idempotency keys' counts are what the real run deletes."""
+    from cep_core.services.idempotency import Claimed, caller_scope, fingerprint
+
+    for _ in range(3):
+        kit.audit.record(
+            action="case.read", operator="op_a", actor="u1", record_type="case", record_id=new_id()
+        )
+    scope = caller_scope("op_a", "u1")
+    for key in ("k1", "k2"):
+        claimed = kit.idempotency.claim(scope, key, "op_a", fingerprint("POST", "/x", b"{}"))
+        assert isinstance(claimed, Claimed)
+    clock.advance(days=2)  # the keys (24 h) have expired, the events (12 months) not yet
+    kit.audit.record(
+        action="case.read", operator="op_a", actor="u1", record_type="case", record_id=new_id()
+    )
+    dry = results(kit, dry_run=True)
+    assert dry["idempotency"] == 2 and dry["audit"] == 0
+    assert count(kit, "idempotency_keys") == 2 and count(kit, "audit_events") == 4
+    clock.now = add_months(START, 12) + timedelta(days=1)  # the first three events are due
+    dry = results(kit, dry_run=True)
+    assert dry["audit"] == 3 and dry["idempotency"] == 2
+    assert count(kit, "idempotency_keys") == 2 and count(kit, "audit_events") == 4
+    done = results(kit)
+    assert done["audit"] == dry["audit"] and done["idempotency"] == dry["idempotency"]
+    assert count(kit, "idempotency_keys") == 0 and count(kit, "audit_events") == 1
+    assert results(kit, dry_run=True)["audit"] == 0
+
+
+def test_due_people_are_found_batch_by_batch_each_by_their_latest_journal_line(
+    kit: Kit, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """People are checked a batch at a time; a journal line on any one case of a person
+    keeps their whole file, whichever batch they fall in."""
+    import cep_core.services.retention as retention
+
+    monkeypatch.setattr(retention, "_BATCH", 2)
+    people = [seed_person(kit, "op_a") for _ in range(5)]
+    kept = {people[1].beneficiary_id, people[4].beneficiary_id}
+    clock.advance(days=60)
+    with kit.database.write() as conn:
+        for person in people:
+            if person.beneficiary_id in kept:  # on the second case only
+                CaseEventRepository(conn, "op_a").append(
+                    case_id=person.case_ids[1], at=clock.now, kind="session_recorded"
+                )
+    now = add_months(START, 24) + timedelta(days=1)
+    due = kit.retention.due_people("op_a", now)
+    assert due == sorted(p.beneficiary_id for p in people if p.beneficiary_id not in kept)
+    assert kit.retention.due_people("op_a", add_months(START + timedelta(days=60), 24)) == sorted(
+        p.beneficiary_id for p in people
+    )
+    assert kit.retention.due_people("op_b", now) == []

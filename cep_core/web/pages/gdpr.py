@@ -9,7 +9,8 @@ an explicit confirmation in the form.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeVar
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
@@ -21,9 +22,11 @@ from cep_core.domain.context import Role
 from cep_core.kit import Kit
 from cep_core.services.gdpr import (
     ACTION_LABELS,
+    POLICIES,
     BeneficiaryNotFound,
     Selection,
     export_document,
+    export_json,
 )
 from cep_core.storage.ids import is_id
 from cep_core.web.pages.common import FormError, blocking, current_staff, read_form
@@ -33,6 +36,7 @@ BeneficiaryId = Annotated[
     str, PathParameter(max_length=64, description="Identifiant de la personne.")
 ]
 CONFIRM_FIELD: Final = "confirmation"
+T = TypeVar("T")
 
 
 def _page_url(beneficiary_id: str) -> str:
@@ -57,13 +61,25 @@ def _journal(kit: Kit, user: StaffUser, action: str, beneficiary_id: str, outcom
     )
 
 
-async def _selection(kit: Kit, user: StaffUser, beneficiary_id: str, action: str) -> Selection:
+async def _for_person(
+    kit: Kit,
+    user: StaffUser,
+    beneficiary_id: str,
+    action: str,
+    call: Callable[[str, str], T],
+) -> T:
+    """`call(operator, beneficiary_id)` off the event loop; an unknown person is journaled
+    ``not_found`` under `action` and answered 404."""
     assert user.operator is not None
     try:
-        return await blocking(kit.gdpr.select, user.operator, beneficiary_id)
+        return await blocking(call, user.operator, beneficiary_id)
     except BeneficiaryNotFound:
         await blocking(_journal, kit, user, action, beneficiary_id, "not_found")
         raise NotFoundException() from None
+
+
+async def _selection(kit: Kit, user: StaffUser, beneficiary_id: str, action: str) -> Selection:
+    return await _for_person(kit, user, beneficiary_id, action, kit.gdpr.select)
 
 
 def _attachment(content: bytes, media_type: str, name: str) -> Response[bytes]:
@@ -100,12 +116,9 @@ class PersonDataController(Controller):
         beneficiary_id: BeneficiaryId,
         kit: NamedDependency[Kit],
     ) -> Response[bytes]:
-        import json
-
         user = await _manager(request, kit)
         selection = await _selection(kit, user, beneficiary_id, "gdpr.export")
-        document = export_document(selection, generated_at=kit.clock())
-        content = json.dumps(document, ensure_ascii=False, indent=2).encode()
+        content = export_json(export_document(selection, generated_at=kit.clock()))
         await blocking(_journal, kit, user, "gdpr.export", beneficiary_id, "success")
         name = f"export-rgpd-{user.operator}-{beneficiary_id}.json"
         return _attachment(content, "application/json", name)
@@ -118,12 +131,7 @@ class PersonDataController(Controller):
         kit: NamedDependency[Kit],
     ) -> Response[bytes]:
         user = await _manager(request, kit)
-        assert user.operator is not None
-        try:
-            export = await blocking(kit.gdpr.export, user.operator, beneficiary_id)
-        except BeneficiaryNotFound:
-            await blocking(_journal, kit, user, "gdpr.export", beneficiary_id, "not_found")
-            raise NotFoundException() from None
+        export = await _for_person(kit, user, beneficiary_id, "gdpr.export", kit.gdpr.export)
         await blocking(_journal, kit, user, "gdpr.export", beneficiary_id, "success")
         name = f"export-rgpd-{user.operator}-{beneficiary_id}.pdf"
         return _attachment(export.pdf, "application/pdf", name)
@@ -147,11 +155,7 @@ class PersonDataController(Controller):
                 message="Cochez la case pour confirmer l'effacement définitif.",
             )
             return await _render(request, pages, selection, errors=[error], status_code=400)
-        try:
-            await blocking(kit.gdpr.erase, user.operator, beneficiary_id)
-        except BeneficiaryNotFound:
-            await blocking(_journal, kit, user, "gdpr.erase", beneficiary_id, "not_found")
-            raise NotFoundException() from None
+        await _for_person(kit, user, beneficiary_id, "gdpr.erase", kit.gdpr.erase)
         await blocking(_journal, kit, user, "gdpr.erase", beneficiary_id, "success")
         return see_other(f"{_page_url(beneficiary_id)}?efface=oui")
 
@@ -164,8 +168,6 @@ async def _render(
     errors: list[FormError],
     status_code: int,
 ) -> Response[Any]:
-    from cep_core.services.gdpr import POLICIES
-
     person = selection.rows["beneficiaries"][0]
     summary = [
         {
