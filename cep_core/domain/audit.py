@@ -28,7 +28,9 @@ class AuditAction(enum.StrEnum):
     REQUEST_ACCEPT = "request.accept"
     REQUEST_DECLINE = "request.decline"
     REQUEST_UPDATE = "request.update"
+    GDPR_VIEW = "gdpr.view"
     GDPR_EXPORT = "gdpr.export"
+    GDPR_RECTIFY = "gdpr.rectify"
     GDPR_ERASE = "gdpr.erase"
     REPORT_EXPORT = "report.export"
     AUTH_SIGN_IN = "auth.sign_in"
@@ -54,7 +56,9 @@ ACTION_LABELS: Final[dict[str, str]] = {
     AuditAction.REQUEST_ACCEPT: "Demande de rendez-vous acceptée",
     AuditAction.REQUEST_DECLINE: "Demande de rendez-vous refusée",
     AuditAction.REQUEST_UPDATE: "Proposition de rendez-vous",
+    AuditAction.GDPR_VIEW: "Consultation des données d'une personne (RGPD)",
     AuditAction.GDPR_EXPORT: "Export des données d'une personne (RGPD)",
+    AuditAction.GDPR_RECTIFY: "Rectification des données d'une personne (RGPD)",
     AuditAction.GDPR_ERASE: "Effacement des données d'une personne (RGPD)",
     AuditAction.REPORT_EXPORT: "Export statistique",
     AuditAction.AUTH_SIGN_IN: "Connexion",
