@@ -20,7 +20,7 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cep_core.clock import Clock, system_clock
@@ -370,17 +370,18 @@ class AccountService:
             result = conn.execute(delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
         return int(result.rowcount or 0)
 
-    def purge_sessions(self) -> int:
+    def purge_sessions(self, now: datetime | None = None) -> int:
         """Delete expired sessions (idle ones are deleted when next seen, or here)."""
-        now = self.clock()
-        idle = now - timedelta(minutes=self.settings.session_idle_minutes)
         with self.database.write() as conn:
-            result = conn.execute(
-                delete(staff_sessions).where(
-                    (staff_sessions.c.expires_at <= now) | (staff_sessions.c.last_seen_at <= idle)
-                )
-            )
+            result = conn.execute(delete(staff_sessions).where(self.expired_sessions(now)))
         return int(result.rowcount or 0)
+
+    def expired_sessions(self, now: datetime | None = None) -> ColumnElement[bool]:
+        """The sessions past their lifetime or idle too long at `now` (default: the clock);
+        what `purge_sessions` deletes and ``cep purge --dry-run`` counts."""
+        now = now or self.clock()
+        idle = now - timedelta(minutes=self.settings.session_idle_minutes)
+        return (staff_sessions.c.expires_at <= now) | (staff_sessions.c.last_seen_at <= idle)
 
     # -- personal access tokens ----------------------------------------------------------
 

@@ -197,11 +197,8 @@ class RetentionService:
 
     def _sessions(self, now: datetime, *, dry_run: bool) -> int:
         if not dry_run:
-            return self._kit.accounts.purge_sessions()
-        # The condition of `AccountService.purge_sessions`, restated to count.
-        s = tables.staff_sessions
-        idle = now - timedelta(minutes=self._kit.settings.session_idle_minutes)
-        return self._count(s, (s.c.expires_at <= now) | (s.c.last_seen_at <= idle))
+            return self._kit.accounts.purge_sessions(now)
+        return self._count(tables.staff_sessions, self._kit.accounts.expired_sessions(now))
 
     def _audit(self, now: datetime, *, dry_run: bool) -> int:
         if not dry_run:
