@@ -15,6 +15,11 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def date_in_france(moment: datetime) -> date:
+    """The civil date in France of `moment` (23:30 UTC in winter is already tomorrow)."""
+    return moment.astimezone(PARIS).date()
+
+
 def today_in_france(clock: Clock) -> date:
-    """The civil date in France (a request at 23:30 UTC in winter is already tomorrow)."""
-    return clock().astimezone(PARIS).date()
+    """The civil date in France now."""
+    return date_in_france(clock())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
@@ -25,8 +24,9 @@ from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
 from markupsafe import Markup, escape
 
+from cep_core.clock import PARIS
+
 LOCALE = "fr_FR"
-PARIS = ZoneInfo("Europe/Paris")
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 

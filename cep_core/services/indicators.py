@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from cep_core.clock import PARIS, Clock
+from cep_core.clock import PARIS, Clock, date_in_france
 from cep_core.domain.case import CaseStatus
 from cep_core.domain.forms import SessionChannel
 from cep_core.domain.reporting import (
@@ -416,7 +416,7 @@ class IndicatorService:
                 case_events.c.at < period.upper,
             )
         ).all()
-        days = [(_paris_day(finish) - _paris_day(begun)).days for begun, finish in rows]
+        days = [(date_in_france(finish) - date_in_france(begun)).days for begun, finish in rows]
         value = float(statistics.median(days)) if days else None
         return value, [], len(days)
 
@@ -559,7 +559,7 @@ class IndicatorService:
         if not operator:
             return UNKNOWN
         try:
-            return self._hooks.operator(operator).label(_paris_day(self._clock()))
+            return self._hooks.operator(operator).label(date_in_france(self._clock()))
         except UnknownOperator:
             return operator
 
@@ -574,10 +574,6 @@ def _ranked(points: list[SeriesPoint]) -> list[SeriesPoint]:
 
 def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
-
-
-def _paris_day(moment: datetime) -> date:
-    return moment.astimezone(PARIS).date()
 
 
 _MEASURES: dict[Measure, Any] = {

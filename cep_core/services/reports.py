@@ -30,7 +30,7 @@ from typing import Any, Final
 import msgspec
 from sqlalchemy import func, select
 
-from cep_core.clock import PARIS, Clock, today_in_france
+from cep_core.clock import Clock, date_in_france, today_in_france
 from cep_core.domain.case import CaseStatus
 from cep_core.domain.reporting import age_band, export_alert_months
 from cep_core.domain.rules import add_months
@@ -224,7 +224,7 @@ class ReportService:
                     report_exports.c.operator == operator
                 )
             ).scalar_one()
-        overdue = last is None or add_months(last.astimezone(PARIS).date(), months) < today
+        overdue = last is None or add_months(date_in_france(last), months) < today
         return ExportStatus(last_export_at=last, alert_months=months, overdue=overdue)
 
     # -- activity --------------------------------------------------------------------------
@@ -301,7 +301,7 @@ class ReportService:
             done = 0
             for row in result:
                 facts = _decoder.decode(row.doc)
-                entered = row.created_at.astimezone(PARIS).date()
+                entered = date_in_france(row.created_at)
                 moved = moves.get(row.id, {})
                 project = facts.steps.get(LEVEL_TWO_PROJECT)
                 sessions = sorted(facts.sessions, key=lambda s: s.start)
@@ -342,7 +342,7 @@ class ReportService:
 def _days(start: datetime | None, end: datetime | None) -> int | None:
     if start is None or end is None:
         return None
-    return (end.astimezone(PARIS).date() - start.astimezone(PARIS).date()).days
+    return (date_in_france(end) - date_in_france(start)).days
 
 
 def _csv(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> bytes:

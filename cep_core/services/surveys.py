@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Connection, select, update
 
-from cep_core.clock import PARIS, Clock, today_in_france
+from cep_core.clock import Clock, date_in_france, today_in_france
 from cep_core.domain.case import CaseStatus
 from cep_core.domain.reporting import (
     FollowUpAnswer,
@@ -151,7 +151,7 @@ class SurveyService:
                     sessions = msgspec.json.decode(row.doc, type=_Sessions).sessions
                     last = max((session.start for session in sessions), default=None)
                     if last is not None:
-                        day = last.astimezone(PARIS).date()
+                        day = date_in_france(last)
                         due = last + (add_months(day, months) - day)
                         self._insert(conn, row, SurveyKind.FOLLOW_UP, ended, due)
                         created += 1

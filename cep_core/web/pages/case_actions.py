@@ -19,7 +19,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter
 
-from cep_core.documents.formatting import PARIS
+from cep_core.clock import PARIS
 from cep_core.domain.accounts import StaffUser
 from cep_core.domain.case import (
     CLOSE_REASON_LABELS,
