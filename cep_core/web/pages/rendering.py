@@ -8,6 +8,7 @@ the kit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from cep_core.domain.context import Role
 from cep_core.errors import UnknownOperator
 from cep_core.kit import Kit
 from cep_core.services.accounts import SignedIn
+from cep_core.services.download_links import LinkState
 from cep_core.web.sessions import (
     CSRF_FIELD,
     anon_cookie,
@@ -160,6 +162,25 @@ class Pages:
             media_type=MediaType.HTML,
             status_code=status_code,
             cookies=[anon_cookie(anon)] if fresh and anon else [],
+        )
+
+    async def link_gone(
+        self,
+        request: Request[Any, Any, Any],
+        state: LinkState | None,
+        gone: Mapping[LinkState, tuple[str, str]],
+        unknown: tuple[str, str],
+    ) -> Response[str]:
+        """The page of a single-use link that no longer opens (a download, a questionnaire):
+        410 with the text of its state when it was used or has expired, 404 otherwise."""
+        title, message = gone.get(state, unknown) if state is not None else unknown
+        return await self.render(
+            request,
+            "cases/download_gone.html",
+            title=title,
+            status_code=410 if state in gone else 404,
+            heading=title,
+            message=message,
         )
 
 

@@ -329,7 +329,9 @@ class SurveyController(Controller):
     ) -> Response[Any]:
         link = await blocking(kit.surveys.peek, secret)
         if link is None or link.state is not LinkState.VALID:
-            return await _gone(request, pages, None if link is None else link.state)
+            return await pages.link_gone(
+                request, None if link is None else link.state, GONE, UNKNOWN
+            )
         return await _form(request, pages, secret, link.kind, link.operator, {}, [])
 
     @post("/{secret:str}", name="survey-answer")
@@ -342,7 +344,9 @@ class SurveyController(Controller):
     ) -> Response[Any]:
         link = await blocking(kit.surveys.peek, secret)
         if link is None or link.state is not LinkState.VALID:
-            return await _gone(request, pages, None if link is None else link.state)
+            return await pages.link_gone(
+                request, None if link is None else link.state, GONE, UNKNOWN
+            )
         form = await read_form(request)
         answer, errors = _parse(link.kind, form)
         if errors:
@@ -351,7 +355,9 @@ class SurveyController(Controller):
             )
         if not await blocking(kit.surveys.answer, secret, answer):
             again = await blocking(kit.surveys.peek, secret)
-            return await _gone(request, pages, None if again is None else again.state)
+            return await pages.link_gone(
+                request, None if again is None else again.state, GONE, UNKNOWN
+            )
         return await pages.render(
             request,
             "public/survey_done.html",
@@ -389,18 +395,4 @@ async def _form(
         values=values,
         errors=errors,
         comment_max=COMMENT_MAX_LENGTH,
-    )
-
-
-async def _gone(
-    request: Request[Any, Any, Any], pages: Pages, state: LinkState | None
-) -> Response[Any]:
-    title, message = GONE.get(state, UNKNOWN) if state is not None else UNKNOWN
-    return await pages.render(
-        request,
-        "cases/download_gone.html",
-        title=title,
-        status_code=404 if state is None else 410,
-        heading=title,
-        message=message,
     )

@@ -256,7 +256,9 @@ class DownloadLinkController(Controller):
     ) -> Response[Any]:
         status = await blocking(kit.download_links.peek, secret)
         if status is None or status.state is not LinkState.VALID:
-            return await _gone(request, pages, None if status is None else status.state)
+            return await pages.link_gone(
+                request, None if status is None else status.state, GONE, UNKNOWN
+            )
         return await pages.render(
             request,
             "cases/download.html",
@@ -285,7 +287,9 @@ class DownloadLinkController(Controller):
             )
         if grant is None:
             status = await blocking(kit.download_links.peek, secret)
-            return await _gone(request, pages, None if status is None else status.state)
+            return await pages.link_gone(
+                request, None if status is None else status.state, GONE, UNKNOWN
+            )
         try:
             synthesis, pdf = await blocking(
                 kit.syntheses.download,
@@ -295,19 +299,5 @@ class DownloadLinkController(Controller):
                 actor=f"{LINK_ACTOR_PREFIX}{grant.link_id}",
             )
         except SynthesisNotFound:
-            return await _gone(request, pages, None)
+            return await pages.link_gone(request, None, GONE, UNKNOWN)
         return pdf_response(synthesis, pdf)
-
-
-async def _gone(
-    request: Request[Any, Any, Any], pages: Pages, state: LinkState | None
-) -> Response[Any]:
-    title, message = GONE.get(state, UNKNOWN) if state is not None else UNKNOWN
-    return await pages.render(
-        request,
-        "cases/download_gone.html",
-        title=title,
-        status_code=404 if state is None or state is LinkState.VALID else 410,
-        heading=title,
-        message=message,
-    )
