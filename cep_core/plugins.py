@@ -16,6 +16,7 @@ import inspect
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -315,6 +316,14 @@ class Hooks:
     def operator(self, operator_id: str) -> PluginInfo:
         """The operator's information; raises `UnknownOperator` when it is not installed."""
         return self._registry.operator(operator_id).info
+
+    def operator_label(self, operator_id: str, on: date) -> str:
+        """The operator's name on `on`; its id when it is not installed (old records of an
+        operator removed since still need a name to show)."""
+        try:
+            return self.operator(operator_id).label(on)
+        except UnknownOperator:
+            return operator_id
 
     # -- registration ----------------------------------------------------------------------
 

@@ -52,7 +52,6 @@ from cep_core.domain.reporting import (
     SurveyKind,
 )
 from cep_core.domain.steps import LEVEL_TWO_PROJECT, PROJECT_OBJECTIVE_LABELS
-from cep_core.errors import UnknownOperator
 from cep_core.plugins import Hooks
 from cep_core.storage.case_joins import with_case
 from cep_core.storage.database import Database
@@ -558,10 +557,7 @@ class IndicatorService:
     def _operator_label(self, operator: str) -> str:
         if not operator:
             return UNKNOWN
-        try:
-            return self._hooks.operator(operator).label(date_in_france(self._clock()))
-        except UnknownOperator:
-            return operator
+        return self._hooks.operator_label(operator, date_in_france(self._clock()))
 
 
 Result = tuple[float | None, list[SeriesPoint], int]

@@ -36,7 +36,6 @@ from cep_core.domain.reporting import (
     survey_link_days,
 )
 from cep_core.domain.rules import add_months
-from cep_core.errors import UnknownOperator
 from cep_core.mail.message import OutgoingMail, build_message, encode
 from cep_core.mail.outbox import enqueue
 from cep_core.mail.rendering import MailTemplates
@@ -356,10 +355,7 @@ class SurveyService:
         return answered
 
     def _operator_label(self, operator: str) -> str:
-        try:
-            return self._hooks.operator(operator).label(today_in_france(self._clock))
-        except UnknownOperator:
-            return operator
+        return self._hooks.operator_label(operator, today_in_france(self._clock))
 
 
 def record_answer(

@@ -109,10 +109,7 @@ class Pages:
     def operator_label(self, operator: str | None) -> str:
         if operator is None:
             return "Plateforme"
-        try:
-            return self.kit.hooks.operator(operator).label(self.kit.today())
-        except UnknownOperator:  # an uninstalled operator still has a name to show
-            return operator
+        return self.kit.hooks.operator_label(operator, self.kit.today())
 
     def base_context(
         self, request: Request[Any, Any, Any], found: SignedIn | None, anon: str | None
