@@ -104,47 +104,40 @@ class Store:
 
     def read(self, item_id: str) -> tuple[str, int] | None:
         """The item's body and version, in one read transaction; None if absent."""
-        if self.postgresql:
-            pg = self._postgresql()
-            try:
-                row = pg.execute(READ_POSTGRESQL, (item_id,)).fetchone()
-                pg.commit()
-            except BaseException:
-                pg.rollback()
-                raise
-        else:
-            lite = self._sqlite()
-            lite.execute("BEGIN")
-            try:
-                row = lite.execute(READ_SQLITE, (item_id,)).fetchone()
-                lite.execute("COMMIT")
-            except BaseException:
-                lite.execute("ROLLBACK")
-                raise
+        row = self._one(READ_POSTGRESQL, READ_SQLITE, (item_id,), begin="BEGIN")
         return None if row is None else (str(row[0]), int(row[1]))
 
     def write(self, item_id: str, draft: bytes) -> int | None:
         """Merge `draft` into the item and bump its version, in one durable write
         transaction (``BEGIN IMMEDIATE`` on SQLite); the new version, None if absent."""
-        text = draft.decode()
+        row = self._one(
+            WRITE_POSTGRESQL, WRITE_SQLITE, (draft.decode(), item_id), begin="BEGIN IMMEDIATE"
+        )
+        return None if row is None else int(row[0])
+
+    def _one(
+        self, postgresql: str, sqlite: str, params: tuple[str, ...], *, begin: str
+    ) -> tuple[Any, ...] | None:
+        """One statement in a transaction of its own (the dialect's spelling): its first
+        row, None if there is none; rolled back if anything fails."""
         if self.postgresql:
             pg = self._postgresql()
             try:
-                row = pg.execute(WRITE_POSTGRESQL, (text, item_id)).fetchone()
+                pg_row: tuple[Any, ...] | None = pg.execute(postgresql, params).fetchone()
                 pg.commit()
             except BaseException:
                 pg.rollback()
                 raise
-        else:
-            lite = self._sqlite()
-            lite.execute("BEGIN IMMEDIATE")
-            try:
-                row = lite.execute(WRITE_SQLITE, (text, item_id)).fetchone()
-                lite.execute("COMMIT")
-            except BaseException:
-                lite.execute("ROLLBACK")
-                raise
-        return None if row is None else int(row[0])
+            return pg_row
+        lite = self._sqlite()
+        lite.execute(begin)
+        try:
+            row: tuple[Any, ...] | None = lite.execute(sqlite, params).fetchone()
+            lite.execute("COMMIT")
+        except BaseException:
+            lite.execute("ROLLBACK")
+            raise
+        return row
 
     def close(self) -> None:
         with self._lock:

@@ -9,9 +9,11 @@ place (other sections untouched).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import json
+import math
 import os
 import platform
 import re
@@ -19,7 +21,6 @@ import shutil
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,14 +42,12 @@ OPERATOR = "apec"
 
 
 def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty sequence."""
+    """Nearest-rank percentile (p in 0..100) of a non-empty sequence: the smallest value
+    with at least p % of the values at or below it. (``round(x + 0.5)`` is not a ceiling:
+    Python rounds halves to even, so p99 of 100 values was the maximum.)"""
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(p * len(ordered) / 100) - 1))
     return ordered[rank]
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
 
 
 def free_port() -> int:
@@ -65,14 +64,27 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def machine() -> dict[str, Any]:
-    """What the figures were measured on (and how busy it was)."""
+def host() -> dict[str, Any]:
+    """The machine itself (date, cores, CPU, memory, kernel, Python): the part every
+    script reports, ``bench/synthesis.py`` included."""
     cpu = "?"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on (and how busy it was)."""
     versions: dict[str, str] = {}
     for name in ("litestar", "uvicorn", "sqlalchemy", "psycopg"):
         with contextlib.suppress(Exception):
@@ -85,12 +97,7 @@ def machine() -> dict[str, Any]:
         out = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
         wrk_version = (out.stdout + out.stderr).split()[1] if (out.stdout + out.stderr) else "?"
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
+        **host(),
         "sqlite": sqlite3.sqlite_version,
         "wrk": wrk_version,
         "load_average": round(os.getloadavg()[0], 2),
@@ -538,6 +545,27 @@ def _pg_bindir() -> str:
     if found:
         return str(Path(found).parent)
     raise RuntimeError("PostgreSQL (initdb) is not installed: apt-get install postgresql-15")
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def arguments(
+    doc: str | None, *, quick: str, no_docs: str = "do not update the docs"
+) -> argparse.ArgumentParser:
+    """A parser described by the first paragraph of the script's docstring, with the options
+    every benchmark script shares (``--quick``, ``--no-docs``, ``--json``); a script adds
+    its own after these."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument("--no-docs", action="store_true", help=no_docs)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
+    return parser
+
+
+def command_line(script: str, argv: Sequence[str] | None = None) -> str:
+    """How `script` was run (``bench/<script> <arguments>``), as its docs section quotes it."""
+    return " ".join([f"bench/{script}", *(sys.argv[1:] if argv is None else argv)])
 
 
 # -- docs/benchmarks.md and plots -------------------------------------------------------------

@@ -19,7 +19,6 @@ breached (``--errors-only``: only errors count, for CI on a shared machine).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -230,15 +229,12 @@ def section(results: dict[str, Any], command: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = common.arguments(__doc__, quick="20 s per database")
     parser.add_argument("--backend", default="sqlite,postgresql", help="sqlite, postgresql")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time (s)")
-    parser.add_argument("--quick", action="store_true", help="20 s per database")
     parser.add_argument("--errors-only", action="store_true", help="fail on errors only")
-    parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
     args = parser.parse_args(argv)
     seconds = 20.0 if args.quick else args.seconds
     results: dict[str, Any] = {"machine": common.machine(), "backends": {}}
@@ -266,8 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = failed or bool(result["breaches"])
             results["backends"][backend] = result
     if not args.no_docs:
-        command = " ".join(["bench/load.py", *(argv if argv is not None else sys.argv[1:])])
-        common.write_section("load.py", section(results, command))
+        common.write_section("load.py", section(results, common.command_line("load.py", argv)))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:

@@ -14,7 +14,6 @@ read before the load and after every 10,000 requests, and plotted in
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -207,18 +206,16 @@ def section(results: dict[str, Any], command: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 requests")
+    parser = common.arguments(
+        __doc__, quick="10,000 requests", no_docs="do not update the docs (section and plot)"
+    )
     parser.add_argument("--requests", type=int, default=50_000)
-    parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
     args = parser.parse_args()
     total, step = (10_000, 2_000) if args.quick else (args.requests, max(1, args.requests // 5))
     results: dict[str, Any] = {"machine": common.machine(), **run(total, step, 3.0)}
-    results["plot"] = plot(results["points"])
-    if not args.no_docs:
-        command = " ".join(["bench/memory.py", *sys.argv[1:]])
-        common.write_section("memory.py", section(results, command))
+    if not args.no_docs:  # a short run must not replace the published plot either
+        results["plot"] = plot(results["points"])
+        common.write_section("memory.py", section(results, common.command_line("memory.py")))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:

@@ -260,7 +260,7 @@ def main() -> int:
             print(f"{name:12} {r['rps']:8.1f} req/s  {shares}")
     if not args.no_docs:
         image = plot(results)
-        command = " ".join(["bench/profile.py", *sys.argv[1:]])
+        command = common.command_line("profile.py")
         common.write_section("profile.py", section(results, info, image, command))
     return 0
 

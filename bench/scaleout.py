@@ -13,7 +13,6 @@ would be. Written to ``docs/benchmarks.md``; see ``docs/deployment.md`` for what
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -161,16 +160,11 @@ def section(results: dict[str, Any], command: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one round of 4 s")
-    parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
-    args = parser.parse_args()
+    args = common.arguments(__doc__, quick="one round of 4 s").parse_args()
     rounds, seconds = (1, 4.0) if args.quick else (3, 8.0)
     results: dict[str, Any] = {"machine": common.machine(), **run(rounds, seconds)}
     if not args.no_docs:
-        command = " ".join(["bench/scaleout.py", *sys.argv[1:]])
-        common.write_section("scaleout.py", section(results, command))
+        common.write_section("scaleout.py", section(results, common.command_line("scaleout.py")))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -151,11 +150,7 @@ def section(results: dict[str, Any], command: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs")
-    parser.add_argument("--no-docs", action="store_true", help="do not update the docs")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
-    args = parser.parse_args()
+    args = common.arguments(__doc__, quick="fewer runs").parse_args()
     help_runs, ready_runs = (5, 2) if args.quick else (15, 6)
     results: dict[str, Any] = {"machine": common.machine()}
     time_help(1)  # warm the file cache
@@ -171,8 +166,7 @@ def main() -> int:
     results["help_median_s"] = round(statistics.median(results["help_s"]), 3)
     results["ready_median_s"] = round(statistics.median(ready), 3)
     if not args.no_docs:
-        command = " ".join(["bench/startup.py", *sys.argv[1:]])
-        common.write_section("startup.py", section(results, command))
+        common.write_section("startup.py", section(results, common.command_line("startup.py")))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:

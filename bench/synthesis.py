@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import os
-import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -87,6 +86,10 @@ from cep_core.kit import Kit
 from cep_core.settings import Settings, parse_api_tokens
 from cep_core.storage.ids import new_id
 from cep_core.storage.repositories import BeneficiaryRepository, CaseRepository
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common
 
 OPERATOR = "apec"
 TOKEN = "b" * 40
@@ -269,12 +272,6 @@ def store_cases(kit: Kit, count: int) -> list[str]:
 # -- measuring --------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
@@ -379,7 +376,9 @@ def bench_render(kit: Kit, case_ids: list[str], rounds: int) -> dict[str, Any]:
                 alone.close()
     generate = []
     for case_id in case_ids[1 : 1 + min(rounds, 10)]:
-        generate.append(timed(lambda c=case_id: service.generate(OPERATOR, c, 2, actor="bench")))
+        generate.append(
+            timed(functools.partial(service.generate, OPERATOR, case_id, 2, actor="bench"))
+        )
     ratio = statistics.median(ours) / statistics.median(bare)
     return {
         "html_kib": round(len(html.encode()) / 1024, 1),
@@ -387,9 +386,9 @@ def bench_render(kit: Kit, case_ids: list[str], rounds: int) -> dict[str, Any]:
         "pages": pages,
         "build_ms_median": ms(statistics.median(build_times)),
         "ours_ms_median": ms(statistics.median(ours)),
-        "ours_ms_p90": ms(percentile(ours, 90)),
+        "ours_ms_p90": ms(common.percentile(ours, 90)),
         "bare_ms_median": ms(statistics.median(bare)),
-        "bare_ms_p90": ms(percentile(bare, 90)),
+        "bare_ms_p90": ms(common.percentile(bare, 90)),
         "ratio_ours_over_bare": round(ratio, 3),
         "bare_own_process_ms_median": ms(statistics.median(separate)),
         "ratio_ours_over_bare_own_process": round(
@@ -434,22 +433,16 @@ def bench_download(kit: Kit, case_id: str, rounds: int) -> dict[str, Any]:
     ]
     return {
         "rounds": rounds,
-        "p50_ms": ms(percentile(times, 50)),
-        "p99_ms": ms(percentile(times, 99)),
+        "p50_ms": ms(common.percentile(times, 50)),
+        "p99_ms": ms(common.percentile(times, 99)),
         "max_ms": ms(max(times)),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def bench_api(data_dir: Path, url: str, case_ids: list[str], seconds: float) -> dict[str, Any]:
     import httpx
 
-    port = _free_port()
+    port = common.free_port()
     env = {
         **os.environ,
         "CEP_DATA_DIR": str(data_dir),
@@ -551,16 +544,18 @@ def bench_api(data_dir: Path, url: str, case_ids: list[str], seconds: float) -> 
     return {
         "seconds_per_phase": seconds,
         "idle_requests": len(idle),
-        "idle_p50_ms": ms(percentile(idle, 50)),
-        "idle_p99_ms": ms(percentile(idle, 99)),
+        "idle_p50_ms": ms(common.percentile(idle, 50)),
+        "idle_p99_ms": ms(common.percentile(idle, 99)),
         "loaded_requests": len(loaded),
-        "loaded_p50_ms": ms(percentile(loaded, 50)),
-        "loaded_p99_ms": ms(percentile(loaded, 99)),
-        "p99_ratio_loaded_over_idle": round(percentile(loaded, 99) / percentile(idle, 99), 2),
+        "loaded_p50_ms": ms(common.percentile(loaded, 50)),
+        "loaded_p99_ms": ms(common.percentile(loaded, 99)),
+        "p99_ratio_loaded_over_idle": round(
+            common.percentile(loaded, 99) / common.percentile(idle, 99), 2
+        ),
         "syntheses_produced_while_loaded": rendered_during,
         "production_ms_median": ms(statistics.median(produced)) if produced else None,
-        "http_download_p50_ms": ms(percentile(downloads, 50)),
-        "http_download_p99_ms": ms(percentile(downloads, 99)),
+        "http_download_p50_ms": ms(common.percentile(downloads, 50)),
+        "http_download_p99_ms": ms(common.percentile(downloads, 99)),
         "server_log_lines": len(server_log.splitlines()),
     }
 
@@ -568,14 +563,6 @@ def bench_api(data_dir: Path, url: str, case_ids: list[str], seconds: float) -> 
 def machine() -> dict[str, Any]:
     import weasyprint
 
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     subset = subprocess.run(
         ["dpkg-query", "-W", "-f=${Version}", "libharfbuzz-subset0"],
         capture_output=True,
@@ -583,12 +570,7 @@ def machine() -> dict[str, Any]:
         check=False,
     ).stdout
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
+        **common.host(),
         "weasyprint": weasyprint.__version__,
         "libharfbuzz_subset0": subset or "absent",
     }

@@ -35,7 +35,6 @@ which one client would exhaust in a fraction of a second here.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import statistics
@@ -573,13 +572,12 @@ NOTES = [
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="shorter runs, about 1.5 minutes")
-    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
-    parser.add_argument(
-        "--no-docs", action="store_true", help="do not update the docs (section and plot)"
+    parser = common.arguments(
+        __doc__,
+        quick="shorter runs, about 1.5 minutes",
+        no_docs="do not update the docs (section and plot)",
     )
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args()
     rounds, seconds = (1, 2.0) if args.quick else (3, 5.0)
     results: dict[str, Any] = {"machine": common.machine(), "rounds": rounds, "seconds": seconds}
@@ -613,8 +611,8 @@ def main() -> int:
             except Exception as exc:  # keep the SQLite figures, and say why
                 results["postgresql_skipped"] = str(exc)[:500]
                 print(f"PostgreSQL skipped: {exc}", file=sys.stderr)
-    command = " ".join(["bench/throughput.py", *sys.argv[1:]])
     if not args.no_docs:
+        command = common.command_line("throughput.py")
         common.write_section("throughput.py", section(results, command))
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
