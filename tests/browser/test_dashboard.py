@@ -70,13 +70,11 @@ def test_a_person_answers_the_satisfaction_questionnaire(web: Web, server: Serve
     labels) under axe, an incomplete answer, then the answer, once."""
     import re
     from datetime import date
-    from email import message_from_bytes
 
-    from sqlalchemy import select
+    from request_helpers import outbox, text_of
 
     from cep_core import CloseReason, NewBeneficiary, SessionChannel, Situation, Status
     from cep_core.services.cases import NewSession
-    from cep_core.storage.tables import mail_outbox
 
     server.add_staff("zoe.regional", operator="regional", name="Zoé Marchal")
     kit = Kit([regional], settings=server.kit.settings, load_entrypoints=False)
@@ -101,20 +99,11 @@ def test_a_person_answers_the_satisfaction_questionnaire(web: Web, server: Serve
         )
         kit.cases.close("regional", case.id, CloseReason.ABANDONED, expected_version=case.version)
         assert kit.surveys.run().sent >= 1
-        with kit.database.read() as conn:
-            raw = (
-                conn.execute(
-                    select(mail_outbox.c.message)
-                    .where(mail_outbox.c.kind == "survey_satisfaction")
-                    .order_by(mail_outbox.c.created_at.desc())
-                )
-                .scalars()
-                .first()
-            )
+        surveys = [mail for kind, _, mail in outbox(kit) if kind == "survey_satisfaction"]
     finally:
         kit.close()
-    assert raw is not None
-    text = message_from_bytes(raw).get_payload()[0].get_payload(decode=True).decode()  # type: ignore[index, union-attr]
+    assert surveys
+    text = text_of(surveys[-1])  # the newest
     path = re.search(r"/questionnaire/[A-Za-z0-9_-]{43}", text)
     assert path is not None
     page = web.goto(path.group(0), "questionnaire")

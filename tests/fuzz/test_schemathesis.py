@@ -100,7 +100,7 @@ def authorization(world: FuzzWorld, role: str, case: Case) -> dict[str, str]:
 
 
 def call_and_validate(world: FuzzWorld, case: Case, role: str) -> None:
-    world.clock.tick()
+    world.clock.advance(seconds=1)
     excluded = [max_response_time] if case.operation.label in PDF_OPERATIONS else []
     APP.target = world.app
     case.call_and_validate(

@@ -75,7 +75,7 @@ def test_case_chains_follow_the_links(world: FuzzWorld) -> None:
 
     class Chains(schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Case) -> None:
-            world.clock.tick()
+            world.clock.advance(seconds=1)
 
         def after_call(self, response: Response, case: Case) -> None:
             super().after_call(response, case)

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from cases_http import ACTION_PLAN, PROJECT, RECORD, Alpha, Beta, CaseClient
 from httpx import Response
-from idempotency_world import World, build_world
+from idempotency_world import BACKENDS, World, backend_world, build_world
 from request_helpers import submission
 from sqlalchemy import select
 
@@ -156,21 +156,12 @@ class Faulty:
     saboteur: Saboteur
 
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def faulty(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Faulty]:
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_server").clean_database()
     saboteur = Saboteur("alpha")
-    for world in build_world(tmp_path_factory.mktemp("faults"), url, extra=[saboteur]):
+    for world in backend_world(request, tmp_path_factory, extra=[saboteur]):
         yield Faulty(world, saboteur)
 
 

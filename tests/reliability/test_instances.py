@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pages import csrf_from
 
 from cep_core.kit import Kit
 from cep_core.settings import Settings
@@ -28,7 +29,6 @@ from .servers import AppServer, api_client, make_token, running
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "une phrase de passe solide"
-_CSRF = re.compile(r'name="_csrf" value="([0-9a-f]+)"')
 _COOKIE = re.compile(r"^\s*([^=;\s]+)=([^;]*)")
 
 
@@ -113,12 +113,6 @@ def post_form(
     return httpx.post(server.base_url + path, data=data, headers=headers)
 
 
-def csrf(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
 def sign_in(
     server: AppServer, email: str, password: str, forwarded_for: str | None = None
 ) -> tuple[httpx.Response, dict[str, str]]:
@@ -129,7 +123,7 @@ def sign_in(
         server,
         "/connexion",
         cookies,
-        {"email": email, "password": password, "_csrf": csrf(form.text)},
+        {"email": email, "password": password, "_csrf": csrf_from(form.text)},
         forwarded_for,
     )
     return answer, {**cookies, **cookies_of(answer)}
@@ -154,7 +148,7 @@ def test_a_session_opened_on_one_instance_holds_and_ends_on_the_other(cluster: C
         assert on_b.status_code == 200
     assert signed_in(page(cluster.a, "/espace", cookies))
     # Sign out on B, with the CSRF token of a page B showed: A refuses the cookie at once.
-    out = post_form(cluster.b, "/deconnexion", cookies, {"_csrf": csrf(on_b.text)})
+    out = post_form(cluster.b, "/deconnexion", cookies, {"_csrf": csrf_from(on_b.text)})
     assert out.status_code == 303, out.text
     assert out.headers["location"].startswith("/connexion")
     for server in (cluster.a, cluster.b):

@@ -15,17 +15,18 @@ serves the same document (``test_world_serves_the_fuzzed_document`` checks it).
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from request_helpers import FakeClock, submit
 from schemathesis import Case, CheckContext, Response
 from sqlalchemy import select
 
@@ -43,7 +44,6 @@ OPERATOR_B = "mission_locale"
 # Demo cases per operator: every stage of `cep_core.services.demo.STAGES` at least once.
 DEMO_CASES = 8
 PASSWORD = "une phrase de passe pour les tests du fuzzing"  # throw-away accounts
-START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 # Seconds (REL-04); ``CEP_FUZZ_MAX_RESPONSE_TIME`` overrides it on a machine known to be slower.
 MAX_RESPONSE_TIME = float(os.environ.get("CEP_FUZZ_MAX_RESPONSE_TIME", "1.0"))
@@ -96,35 +96,28 @@ class LateApp:
         await self.target(scope, receive, send)
 
 
-class SteppingClock:
-    """A clock that moves only when told: `tick` once per request."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float = 1.0) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 def settings_for(root: Path) -> Settings:
     return Settings(data_dir=root, hash_profile="fast", public_url="https://cep.exemple.fr")
 
 
-@functools.cache
 def openapi_document() -> dict[str, Any]:
-    """The app's OpenAPI document, as served, from a throw-away kit (read once; do not
-    modify the answer)."""
+    """The app's OpenAPI document, as served, from a throw-away kit (built once), as a new
+    dict at each call: schemathesis writes into the dict it is given, and a stateful
+    schema's changes made the document another module compares against differ from the
+    served one (``test_world_serves_the_fuzzed_document`` failed when run after it)."""
+    document: dict[str, Any] = json.loads(_served_openapi())
+    return document
+
+
+@functools.cache
+def _served_openapi() -> bytes:
     with tempfile.TemporaryDirectory(prefix="cep-fuzz-doc-") as root:
         kit = Kit(settings=settings_for(Path(root)))
         try:
             with TestClient(create_app(kit)) as client:
                 response = client.get(OPENAPI_URL)
                 response.raise_for_status()
-                document: dict[str, Any] = response.json()
-                return document
+                return response.content
         finally:
             kit.close()
 
@@ -155,7 +148,7 @@ class FuzzWorld:
     """The kit, its app, tokens per role and who owns what."""
 
     def __init__(self, root: Path) -> None:
-        self.clock = SteppingClock()
+        self.clock = FakeClock()  # moved one second per request by the tests
         self.kit = Kit(settings=settings_for(root), clock=self.clock)
         refused = [record.name for record in self.kit.registry.refused]
         assert not refused, f"plugins refused: {refused}"
@@ -201,23 +194,11 @@ class FuzzWorld:
     # -- A's objects ---------------------------------------------------------------------
 
     def _request_of_a(self) -> str:
-        service = self.kit.requests
-        request = service.submit(
-            service.parse_submission(
-                {
-                    "operator": OPERATOR_A,
-                    "situation": {"status": "employee", "age": 41, "cadre": True, "region": "53"},
-                    "first_name": "Maëlle",
-                    "last_name": "Roussel",
-                    "email": "maelle.roussel@exemple.invalid",
-                    "phone": "06 39 98 12 34",
-                    "preferred_channel": "visio",
-                    "preferred_days": ["monday", "thursday"],
-                    "preferred_half_days": ["morning"],
-                    "message": "Je souhaite évoluer vers un poste de responsable.",
-                    "consent": True,
-                }
-            )
+        request = submit(
+            self.kit,
+            operator=OPERATOR_A,
+            email="maelle.roussel@exemple.invalid",
+            phone="06 39 98 12 34",
         )
         return request.id
 

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cases_http import Alpha, Beta, CaseClient, token
 from litestar import Litestar
 from litestar.testing import TestClient
+from request_helpers import FakeClock
 from sqlalchemy import func, select
 
 from cep_core import DatedLabel, PluginInfo, PluginKind, RenderRequest, hookimpl
@@ -20,20 +22,14 @@ from cep_core.kit import Kit
 from cep_core.settings import Settings, parse_api_tokens
 from cep_core.web import create_app
 
-NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+# The databases of a module-scoped world (``params=BACKENDS``); ``database_url`` in
+# tests/conftest.py is per test, too short-lived for a world shared by a module.
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
 TOKENS = {"alpha": token("a"), "alpha-2": token("b"), "beta": token("c")}
 FAKE_PDF = b"%PDF-1.7\n% test renderer\n%%EOF\n"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class FakeRenderer:
@@ -67,7 +63,7 @@ class World:
     beta: CaseClient  # counsellor c-beta, operator beta
     operators: dict[str, Any]
     renderer: FakeRenderer
-    clock: Clock
+    clock: FakeClock  # stands still until told to move
     data_dir: Path
 
 
@@ -105,7 +101,7 @@ def build_world(
             f"beta:c-beta:{TOKENS['beta']}",
         ]
     )
-    clock = Clock()
+    clock = FakeClock()
     data_dir = tmp_path / "data"
     settings = Settings(
         data_dir=data_dir,
@@ -138,3 +134,17 @@ def build_world(
             )
     finally:
         kit.close()
+
+
+def backend_world(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    extra: Sequence[object] = (),
+) -> Iterator[World]:
+    """`build_world` on the database named by ``request.param`` (one of `BACKENDS`): a new
+    SQLite file, or the session's PostgreSQL scratch database, emptied."""
+    url = None
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_server").clean_database()
+    yield from build_world(tmp_path_factory.mktemp("world"), url, extra=extra)
