@@ -12,22 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from idempotency_world import Delta, World, build_world
-
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
+from idempotency_world import BACKENDS, Delta, World, backend_world
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared_world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    url = None
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_server").clean_database()
-    yield from build_world(tmp_path_factory.mktemp("world"), url)
+    yield from backend_world(request, tmp_path_factory)
 
 
 @pytest.fixture
