@@ -27,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Table,
     and_,
     case,
     cast,
@@ -305,37 +306,35 @@ class IndicatorService:
             (cases.c.counsellor_id.is_(None), UNASSIGNED),
             else_=func.coalesce(staff_users.c.display_name, NO_ACCOUNT),
         )
-        query = (
-            select(name, func.count())
-            .select_from(
-                cases.outerjoin(
-                    staff_users,
-                    and_(
-                        staff_users.c.id == cases.c.counsellor_id,
-                        staff_users.c.operator == cases.c.operator,
-                    ),
-                )
-            )
-            .where(*self._entered(scope, period))
-            .group_by(name)
-        )
-        return self._counted(conn, query)
+        return self._entries_grouped(conn, scope, period, name, staff_users, staff_users.c.id)
 
     def _entries_by_agency(self, conn: Connection, scope: Scope, period: Period) -> Result:
         agency = func.coalesce(staff_agencies.c.agency, NO_AGENCY)
+        return self._entries_grouped(
+            conn, scope, period, agency, staff_agencies, staff_agencies.c.user_id
+        )
+
+    def _entries_grouped(
+        self,
+        conn: Connection,
+        scope: Scope,
+        period: Period,
+        label: ColumnElement[Any],
+        staff: Table,
+        staff_id: ColumnElement[Any],
+    ) -> Result:
+        """Entries counted by `label`, read from the `staff` row of each case's counsellor
+        (of the case's operator), if any."""
         query = (
-            select(agency, func.count())
+            select(label, func.count())
             .select_from(
                 cases.outerjoin(
-                    staff_agencies,
-                    and_(
-                        staff_agencies.c.user_id == cases.c.counsellor_id,
-                        staff_agencies.c.operator == cases.c.operator,
-                    ),
+                    staff,
+                    and_(staff_id == cases.c.counsellor_id, staff.c.operator == cases.c.operator),
                 )
             )
             .where(*self._entered(scope, period))
-            .group_by(agency)
+            .group_by(label)
         )
         return self._counted(conn, query)
 
