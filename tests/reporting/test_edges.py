@@ -6,27 +6,21 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pages import PASSWORD, csrf_from, page_client, sign_in, submit
+from pages import csrf_from, make_staff, page_client, sign_in, submit
 from sqlalchemy import func, select, update
 
 from cep_core import NewBeneficiary, Situation, Status
 from cep_core.cli import main
-from cep_core.domain.context import Role
 from cep_core.services.indicators import Period, Scope
 from cep_core.storage.tables import cases, report_exports
 from cep_core.web.app import create_app
 
 PERIOD = "?du=2026-03-01&au=2026-04-30"
+MANAGER_EMAIL = "responsable@apec.example.fr"
 
 
 def manager(world):
-    return world.kit.accounts.create_user(
-        email="responsable@apec.example.fr",
-        display_name="Inès Garnier",
-        role=Role.MANAGER,
-        operator="apec",
-        password=PASSWORD,  # type: ignore[arg-type]
-    )
+    return make_staff(world.kit, role="manager", email=MANAGER_EMAIL, name="Inès Garnier")
 
 
 def entries_by_month(world, period: Period, **scope: str) -> dict[str, float | None]:

@@ -7,25 +7,19 @@ import io
 import re
 from datetime import timedelta
 
-from pages import PASSWORD, csrf_from, page_client, sign_in, submit
+from pages import csrf_from, make_staff, page_client, sign_in, submit
 from sqlalchemy import select
 
-from cep_core.domain.context import Role
 from cep_core.storage.tables import audit_events, report_exports, survey_answers
 from cep_core.web.app import create_app
 from cep_core.web.charts import format_number
 
 PERIOD = "?du=2026-03-01&au=2026-04-30"
+MANAGER_EMAIL = "responsable@apec.example.fr"
 
 
 def manager(world):
-    return world.kit.accounts.create_user(
-        email="responsable@apec.example.fr",
-        display_name="Inès Garnier",
-        role=Role.MANAGER,
-        operator="apec",
-        password=PASSWORD,  # type: ignore[arg-type]
-    )
+    return make_staff(world.kit, role="manager", email=MANAGER_EMAIL, name="Inès Garnier")
 
 
 def test_a_manager_sees_charts_with_their_tables(world) -> None:
